@@ -1,0 +1,146 @@
+"""``ted2025``: a thin command line over the builder stages.
+
+    ted2025 build --source RAW --out OUT      build the corpus folder (a ready Hub dataset repo)
+    ted2025 sample --out RAW                  write the small offline demo store (synthetic, CLDR text)
+    ted2025 synth --out RAW --talks 5000      write a synthetic TED-scale raw store (benchmarks)
+    ted2025 languages                         list every language code the registry knows
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__, languages
+from .clean import FilterSettings
+from .segment import GRANULARITIES
+from .splits import DEFAULT_SPLITS, parse_splits
+
+
+def _languages_arg(value: str) -> tuple[str, ...]:
+    try:
+        return tuple(lang.code for lang in languages.parse_subset(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _splits_arg(value: str) -> dict:
+    try:
+        return parse_splits(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
+    return number
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ted2025",
+        description="Build, inspect and publish TED2025, a multi-way parallel corpus of TED talk transcripts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ted2025 {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build",
+        help="build the corpus from a raw store or WIT3 XML",
+        description=(
+            "Build a multi-way aligned, cleaned, split Parquet corpus. SOURCE is a raw store "
+            "(SOURCE/<talk_id>/{meta.json,<lang>.json,<lang>.vtt[.N]}) or a folder of WIT3/IWSLT "
+            "mteval XML. OUT becomes a ready Hub dataset repo: data/<split>-NNNNN-of-NNNNN.parquet, "
+            "metadata/talks.parquet, reports/drops.parquet and build_report.json."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    build.add_argument("--source", type=Path, required=True, help="raw store or WIT3 folder")
+    build.add_argument("--out", type=Path, required=True, help="output folder (replaced atomically if it is an earlier build)")
+    build.add_argument("--granularity", choices=GRANULARITIES, default="sentence", help="what one row holds")
+    build.add_argument("--languages", type=_languages_arg, default=None,
+                       help="only these languages, as a subset name: en-de-zh-cn or en+de+zh-cn; omitted = every language found")
+    build.add_argument("--min-languages", type=_positive_int, default=2, help="drop rows with fewer languages than this")
+    build.add_argument("--splits", type=_splits_arg, default=dict(DEFAULT_SPLITS),
+                       help="split fractions by talk, e.g. train=0.9,validation=0.05,test=0.05")
+    build.add_argument("--no-langid", action="store_true", help="skip the language-ID filter")
+    build.add_argument("--length-ratio", type=float, default=FilterSettings.length_ratio,
+                       help="drop cells whose length vs the pivot is off by more than this factor (0 = off)")
+    build.add_argument("--no-dedupe", action="store_true", help="keep repeated cells within a talk")
+    build.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=_build)
+
+    sample = commands.add_parser("sample", help="write the small offline demo raw store (synthetic)",
+                                 description="Write a small deterministic raw store made of Unicode CLDR text shipped in Babel. It is SYNTHETIC: no TED text.")
+    sample.add_argument("--out", type=Path, required=True)
+    sample.set_defaults(func=_sample)
+
+    synth = commands.add_parser("synth", help="write a synthetic TED-shaped raw store of any size",
+                                description="Deterministic synthetic raw store for tests and benchmarks: long-tailed languages, re-timed tracks.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument("--talks", type=_positive_int, default=100)
+    synth.add_argument("--languages", type=_positive_int, default=len(languages.LANGUAGES), help="size of the language pool")
+    synth.add_argument("--cues", type=_positive_int, default=150, help="cues per talk-language")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--workers", type=_positive_int, default=1)
+    synth.set_defaults(func=_synth)
+
+    langs = commands.add_parser("languages", help="list the language registry")
+    langs.set_defaults(func=lambda args: print(languages.table()) or 0)
+    return parser
+
+
+def _build(args) -> int:
+    from .pipeline import BuildSettings, build
+
+    settings = BuildSettings(
+        granularity=args.granularity,
+        languages=args.languages,
+        min_languages=args.min_languages,
+        splits=args.splits,
+        filters=FilterSettings(langid=not args.no_langid, length_ratio=args.length_ratio, dedupe=not args.no_dedupe),
+    )
+    report = build(args.source, args.out, settings, workers=args.workers, progress=not args.quiet)
+    print(report["summary"])
+    print(f"wrote {args.out} (report: {args.out / 'build_report.json'})")
+    return 0
+
+
+def _sample(args) -> int:
+    from .sample import SAMPLE_NOTICE, write_sample
+
+    print(SAMPLE_NOTICE, file=sys.stderr)
+    stats = write_sample(args.out)
+    print(f"wrote {stats.talks} talks, {stats.tracks} tracks to {args.out}")
+    return 0
+
+
+def _synth(args) -> int:
+    from .synthetic import generate_store
+
+    stats = generate_store(args.out, args.talks, seed=args.seed, num_languages=args.languages,
+                           cues_per_track=args.cues, workers=args.workers, progress=True)
+    print(f"wrote {stats.talks} talks, {stats.tracks} tracks, {stats.cues} cues to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        print(f"ted2025 {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ted2025 {args.command}: interrupted; nothing was replaced", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

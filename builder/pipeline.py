@@ -1,0 +1,263 @@
+"""The build: read -> clean -> align -> filter -> split -> write, talk by talk.
+
+:func:`build_talk` turns one talk into rows and drops; it is pure and runs in worker
+processes. :func:`build` streams talks through it in talk-id order and writes as it goes, so
+memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from . import languages
+from .align import TIMED, UNTIMED, align
+from .clean import CellFilter, FilterSettings, clean_text
+from .records import Skip, Talk, Track
+from .report import BuildReport, TalkCounts
+from .segment import GRANULARITIES, cue_units, units_for
+from .splits import DEFAULT_SPLITS, assign
+from .store import LANG_FILE, discover, read_talk
+from .wit3 import is_wit3, read_wit3
+from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, wide_schema, write_table
+
+NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})  # units join without a space
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    granularity: str = "sentence"
+    languages: tuple[str, ...] | None = None  # registry codes; None = every language found
+    min_languages: int = 2
+    splits: dict = field(default_factory=lambda: dict(DEFAULT_SPLITS))
+    filters: FilterSettings = field(default_factory=FilterSettings)
+
+    def __post_init__(self):
+        if self.granularity not in GRANULARITIES:
+            raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, got {self.granularity!r}")
+        if self.min_languages < 1:
+            raise ValueError(f"min_languages must be >= 1, got {self.min_languages}")
+
+
+@dataclass
+class TalkResult:
+    talk_id: int
+    columns: dict[str, list] = field(default_factory=dict)
+    num_rows: int = 0
+    drops: list[tuple] = field(default_factory=list)  # (talk_id, segment_id, language, reason, text)
+    counts: TalkCounts = field(default_factory=TalkCounts)
+    skips: list[Skip] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    languages: list[str] = field(default_factory=list)
+
+
+def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
+    """Clean, align and filter one talk. Pure: the same talk gives the same result."""
+    result = TalkResult(talk.talk_id, meta=talk.meta)
+    counts = result.counts
+    units_by_language = {}
+    timed = True
+    for code, track in talk.tracks.items():
+        counts.cues += len(track.cues)
+        cues = _clean_cues(track, counts)
+        timed = track.timed
+        # Untimed (WIT3) segments are already sentences, with exact positions: keep them whole.
+        units = units_for(cues, settings.granularity) if track.timed else cue_units(cues)
+        if units:
+            units_by_language[code] = units
+        else:
+            result.skips.append(Skip("track", "empty_after_cleaning", talk.talk_id, code))
+    if len(units_by_language) < 2:
+        result.skips.append(Skip("talk", "single_language", talk.talk_id,
+                                 detail=f"usable languages after cleaning: {sorted(units_by_language) or 'none'}"))
+        return result
+    counts.tracks_used = len(units_by_language)
+
+    pivot = "en" if "en" in units_by_language else max(units_by_language, key=lambda c: (len(units_by_language[c]), -languages.rank(c)))
+    order = sorted(units_by_language, key=lambda c: (c != pivot, languages.rank(c)))
+    segments = align(units_by_language, pivot, TIMED if timed else UNTIMED, settings.granularity, timed)
+
+    cell_filter = CellFilter(settings.filters, pivot)
+    rows: list[tuple[int, object, dict[str, str]]] = []
+    for segment_id, segment in enumerate(segments):
+        kept: dict[str, str] = {}
+        for code in order:
+            texts = segment.units.get(code)
+            if texts is None:
+                continue
+            text = _joiner(code).join(texts)
+            reason = cell_filter.check(code, text, kept.get(pivot))
+            if reason:
+                result.drops.append((talk.talk_id, segment_id, code, reason, text))
+                counts.cells_dropped[reason] += 1
+            else:
+                kept[code] = text
+        if len(kept) < settings.min_languages:
+            for code, text in kept.items():
+                result.drops.append((talk.talk_id, segment_id, code, "below_min_languages", text))
+            counts.cells_dropped["below_min_languages"] += len(kept)
+            continue
+        rows.append((segment_id, segment, kept))
+
+    columns: dict[str, list] = {
+        "talk_id": [talk.talk_id] * len(rows),
+        "segment_id": [segment_id for segment_id, _, _ in rows],
+        "start_ms": [round(s.start) if timed else None for _, s, _ in rows],
+        "end_ms": [round(s.end) if timed else None for _, s, _ in rows],
+        "num_languages": [len(kept) for _, _, kept in rows],
+    }
+    for code in order:
+        values = [kept.get(code) for _, _, kept in rows]
+        if any(v is not None for v in values):
+            columns[code] = values
+            counts.cells_kept[code] = sum(v is not None for v in values)
+    counts.parallelism.update(columns["num_languages"])
+    counts.rows = len(rows)
+    result.columns, result.num_rows = columns, len(rows)
+    result.languages = [code for code in order if code in columns]
+    return result
+
+
+def _clean_cues(track: Track, counts: TalkCounts):
+    cleaned = []
+    for cue in track.cues:
+        text, tags = clean_text(cue.text)
+        counts.sound_tags_removed += tags
+        if cue.text.strip():
+            counts.cue_texts_in += 1
+        if not text:
+            counts.cues_emptied += bool(cue.text.strip())
+            continue
+        cleaned.append(type(cue)(cue.start, cue.end, text, cue.paragraph))
+    return cleaned
+
+
+def _joiner(code: str) -> str:
+    return "" if languages.get(code).script in NO_SPACE_SCRIPTS else " "
+
+
+def _process(job: tuple[Path | Talk, BuildSettings, frozenset | None]) -> TalkResult:
+    item, settings, wanted = job
+    if isinstance(item, Talk):
+        return build_talk(item, settings)
+    talk, skips = read_talk(item, wanted)
+    if talk is None:
+        result = TalkResult(int(item.name))
+    else:
+        result = build_talk(talk, settings)
+    result.skips[:0] = skips
+    return result
+
+
+def _scan_languages(folders: list[Path], wanted: frozenset | None) -> list[str]:
+    """Languages that have at least one file: the wide table's columns, in registry order."""
+    found = set()
+    for folder in folders:
+        for name in os.listdir(folder):
+            match = LANG_FILE.match(name)
+            if match:
+                try:
+                    found.add(languages.from_ted(match["code"]).code)
+                except languages.UnknownLanguageError:
+                    pass  # read_talk reports it
+    if wanted is not None:
+        found &= wanted
+    return sorted(found, key=languages.rank)
+
+
+TALK_SCHEMA = pa.schema([
+    ("talk_id", pa.int64()), ("split", pa.string()), ("source", pa.string()), ("slug", pa.string()),
+    ("title", pa.string()), ("speaker", pa.string()), ("published", pa.string()), ("url", pa.string()),
+    ("topics", pa.list_(pa.string())), ("languages", pa.list_(pa.string())), ("num_segments", pa.int32()),
+])
+DROP_SCHEMA = pa.schema([
+    ("talk_id", pa.int64()), ("segment_id", pa.int32()), ("language", pa.string()), ("reason", pa.string()), ("text", pa.string()),
+])
+
+
+def build(
+    source: Path,
+    out: Path,
+    settings: BuildSettings | None = None,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Build the corpus folder ``out`` from a raw store or a WIT3 folder. Returns the report."""
+    settings = settings or BuildSettings()
+    source, out = Path(source), Path(out)
+    if not source.is_dir():
+        raise FileNotFoundError(f"source {source} is not a folder")
+    check_replaceable(out)
+    wanted = frozenset(languages.get(c).code for c in settings.languages) if settings.languages else None
+    kind = "wit3" if is_wit3(source) else "raw"
+    report = BuildReport(str(source), kind, _settings_dict(settings))
+
+    if kind == "wit3":
+        talks, skips = read_wit3(source, wanted)
+        jobs: list = talks
+        columns = sorted({code for talk in talks for code in talk.tracks}, key=languages.rank)
+    else:
+        jobs, skips = discover(source)
+        columns = _scan_languages(jobs, wanted)
+    for skip in skips:
+        report.skip(skip)
+
+    staging = staging_for(out)
+    writer = CorpusWriter(staging, wide_schema(columns, settings.granularity))
+    drops = RowStream(staging / "reports" / "drops.parquet", DROP_SCHEMA)
+    talk_rows = []  # one small row per talk
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    work = ((job, settings, wanted) for job in jobs)
+    bar = tqdm(total=len(jobs), unit="talk", desc="build", disable=not progress)
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        results = pool.imap(_process, work, chunksize=4) if pool else map(_process, work)
+        for result in results:
+            report.talks_seen += 1
+            for skip in result.skips:
+                report.skip(skip)
+            split = assign(result.talk_id, settings.splits) if result.num_rows else None
+            report.add_talk(result.counts, split)
+            if split:
+                writer.write(split, result.columns, result.num_rows)
+                talk_rows.append(_talk_row(result, split, kind))
+            drops.extend(result.drops)
+            bar.update()
+            bar.set_postfix(rows=report.totals.rows, refresh=False)
+    finally:
+        bar.close()
+        if pool:
+            pool.close()
+            pool.join()
+
+    report.splits = writer.close()
+    write_table(staging / "metadata" / "talks.parquet", pa.Table.from_pylist(talk_rows, TALK_SCHEMA))
+    drops.close()
+    summary = report.as_dict()
+    (staging / "build_report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    commit(staging, out)
+    return summary | {"summary": report.summary()}
+
+
+def _talk_row(result: TalkResult, split: str, kind: str) -> dict:
+    meta = result.meta
+    return {
+        "talk_id": result.talk_id, "split": split, "source": kind,
+        "slug": meta.get("slug"), "title": meta.get("title"), "speaker": meta.get("speaker"),
+        "published": meta.get("published"), "url": meta.get("url"),
+        "topics": meta.get("topics") or [t.strip() for t in meta.get("keywords", "").split(",") if t.strip()],
+        "languages": result.languages, "num_segments": result.num_rows,
+    }
+
+
+def _settings_dict(settings: BuildSettings) -> dict:
+    d = asdict(settings)
+    d["languages"] = list(settings.languages) if settings.languages else None
+    return d
