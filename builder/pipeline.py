@@ -104,6 +104,9 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
             counts.cells_dropped["below_min_languages"] += len(kept)
             continue
         rows.append((segment_id, segment, kept))
+    if not rows:
+        result.skips.append(Skip("talk", "no_rows_after_cleaning", talk.talk_id,
+                                 detail=f"cells dropped: {dict(counts.cells_dropped)}"))
 
     columns: dict[str, list] = {
         "talk_id": [talk.talk_id] * len(rows),

@@ -1,0 +1,101 @@
+"""Parsers and the documented normalisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from builder.clean import CellFilter, FilterSettings, clean_text, language_mismatch, normalize
+from builder.parse import parse_transcript_json, parse_vtt_chunks
+from builder.records import InputError
+
+
+def vtt(*cues: tuple[str, str, str]) -> bytes:
+    body = "\n\n".join(f"{a} --> {b}\n{text}" for a, b, text in cues)
+    return f"WEBVTT\n\n{body}\n".encode()
+
+
+def test_transcript_json_starts_become_intervals():
+    doc = {"paragraphs": [{"cues": [{"time": 0, "text": "Hi."}, {"time": 1500, "text": "There."}]},
+                          {"cues": [{"time": 4000, "text": "End."}]}]}
+    cues = parse_transcript_json(json.dumps(doc).encode())
+    assert [(c.start, c.end, c.paragraph) for c in cues] == [(0, 1500, 0), (1500, 4000, 0), (4000, 4280, 1)]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"", "empty_file"),
+    (b"{not json", "malformed_json"),
+    (b"[]", "malformed_json"),
+    (b'{"paragraphs": [{"cues": [{"time": "0", "text": "x"}]}]}', "malformed_json"),
+    (b'{"paragraphs": [{"cues": [{"time": true, "text": "x"}]}]}', "malformed_json"),
+    (b'{"paragraphs": [{"cues": [{"time": -5, "text": "x"}]}]}', "malformed_json"),
+    (b'{"paragraphs": []}', "empty_track"),
+    (b"\x00\x01\x02binary", "malformed_json"),
+    (b"\xff\xfe\xfa", "malformed_json"),
+])
+def test_bad_transcript_json_names_the_problem(data, reason):
+    with pytest.raises(InputError) as info:
+        parse_transcript_json(data)
+    assert info.value.reason == reason
+
+
+def test_vtt_chunks_drop_the_repeated_boundary_cue():
+    first = vtt(("00:00:01.404", "00:00:04.912", "one"), ("00:00:04.936", "00:00:06.666", "two"))
+    second = vtt(("00:00:04.936", "00:00:06.666", "two"), ("00:00:06.690", "00:00:08.785", "three"))
+    cues = parse_vtt_chunks([first, second])
+    assert [c.text for c in cues] == ["one", "two", "three"]
+    assert cues[0].start == 1404 and cues[-1].end == 8785
+
+
+def test_vtt_not_repeating_the_boundary_cue_keeps_everything():
+    first = vtt(("00:01:28.000", "00:01:28.129", "a"))
+    second = vtt(("00:01:30.011", "00:01:31.000", "b"))
+    assert [c.text for c in parse_vtt_chunks([first, second])] == ["a", "b"]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"garbage", "malformed_vtt"),
+    (b"WEBVTT\n\n", "empty_track"),
+    (b"WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nbackwards\n", "malformed_vtt"),
+])
+def test_bad_vtt_names_the_problem(data, reason):
+    with pytest.raises(InputError) as info:
+        parse_vtt_chunks([data])
+    assert info.value.reason == reason
+
+
+def test_normalisation_keeps_zwnj_and_removes_invisible_marks():
+    assert normalize("e\u0301\u200b  x\u200e\ty") == "\u00e9 x y"
+    assert normalize("می\u200cخواهم") == "می\u200cخواهم"  # Persian needs ZWNJ
+
+
+@pytest.mark.parametrize("raw, clean, tags", [
+    ("(Applause)", "", 1),
+    ("Thank you. (Applause)", "Thank you.", 1),
+    ("（掌声）谢谢", "谢谢", 1),
+    ("(박수)", "", 1),
+    ("♪ la la ♪", "la la", 2),
+    ("It was (and I mean this) great, really.", "It was great, really.", 1),
+    ("He said (this is a long aside that is not a tag at all) nothing.",
+     "He said (this is a long aside that is not a tag at all) nothing.", 0),
+    ("Numbers (1.5 percent) stay.", "Numbers (1.5 percent) stay.", 0),
+])
+def test_sound_tags(raw, clean, tags):
+    assert clean_text(raw) == (clean, tags)
+
+
+def test_cell_filter_reasons():
+    f = CellFilter(FilterSettings(), pivot="en")
+    assert f.check("de", "", None) == "empty"
+    assert f.check("de", "Das ist ein ganz normaler deutscher Satz über Wunden.", "This is an ordinary English sentence about wounds.") is None
+    assert f.check("de", "Das ist ein ganz normaler deutscher Satz über Wunden.", None) == "duplicate_in_talk"
+    assert f.check("de", "This sentence is plainly written in English and not in German at all.", None) == "langid_mismatch"
+    assert f.check("fr", "Oui.", "This is a much longer English sentence than the French one.") == "length_ratio"
+    assert f.check("zh-cn", "这是一个关于伤口愈合的句子。", "This is a sentence about wound healing.") is None
+
+
+def test_language_id_needs_two_detectors_to_agree():
+    # cld2 alone calls this French sentence Danish; py3langid disagrees, so it is kept
+    assert not language_mismatch("fr", "J'échoue en tant que femme, j'échoue en tant que féministe.", 80)
+    assert language_mismatch("fr", "This sentence is plainly written in English and not in French at all.", 80)
