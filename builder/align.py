@@ -22,7 +22,12 @@ The method, for one talk:
    over a boundary by less is timing noise or a translator's shift: TED's Korean track of talk
    10 runs one cue late for a minute, and merging on every overhang would fuse that minute
    into one segment in every language.
-3. Each unit then goes, whole, to the segment it overlaps most, never moving backwards.
+3. By default any one language's request merges (nothing is lost, every row is as parallel as
+   it can be). With ``merge_quorum`` q > 0, a merge needs requests from a share q of the other
+   languages: one language that joined two sentences then no longer fuses them in fifty
+   languages; instead its cells in the segments that unit spans are dropped, counted as
+   ``alignment_conflict``. Finer rows, fewer full rows: benchmarks/README.md has the numbers.
+4. Each unit then goes, whole, to the segment it overlaps most, never moving backwards.
 
 Because units are never cut and each goes to exactly one segment, every language's output is
 its unit sequence, in order: nothing is lost or duplicated. Merging is the only way to absorb
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from dataclasses import dataclass
 
 from .segment import Unit
@@ -46,6 +52,7 @@ class Tolerance:
     margin: float  # in axis units: ms (timed) or characters (untimed)
     even_split: float = 0.4  # of the unit's length, on each side of a boundary
     covered: float = 0.5  # of a pivot unit's length
+    merge_quorum: float = 0.0  # share of the non-pivot languages that must ask for a merge
 
 
 TIMED = Tolerance(margin=250.0)
@@ -58,6 +65,7 @@ class Segment:
     start: float
     end: float
     units: dict[str, list[str]]  # language -> unit texts, in order
+    conflicts: set[str]  # languages whose cell here is incomplete (an outvoted merge)
 
 
 def align(
@@ -71,18 +79,21 @@ def align(
     if not pivot_units:
         return []
     axis = _PivotAxis(pivot_units)
-    merge_next = [False] * (len(pivot_units) - 1)  # merge_next[k]: pivot unit k+1 joins k's segment
-
+    others = [language for language in units_by_language if language != pivot]
     anchors: dict[str, list[int]] = {}
-    for language, units in units_by_language.items():
-        if language == pivot:
-            continue
+    requests: list[tuple[str, int, int]] = []  # (language, first, last pivot unit) a unit needs merged
+    votes = [set() for _ in range(len(pivot_units) - 1)]  # boundary k: languages asking to merge
+    for language in others:
         anchors[language] = []
-        for unit in units:
-            best, spanned = axis.place(unit, tolerance)
+        for unit in units_by_language[language]:
+            best, (first, last) = axis.place(unit, tolerance)
             anchors[language].append(best)
-            for k in range(spanned[0], spanned[1]):
-                merge_next[k] = True
+            if last > first:
+                requests.append((language, first, last))
+                for k in range(first, last):
+                    votes[k].add(language)
+    quorum = max(1, math.ceil(tolerance.merge_quorum * len(others)))
+    merge_next = [len(voters) >= quorum for voters in votes]  # pivot unit k+1 joins k's segment
 
     if granularity == "talk":
         merge_next = [True] * len(merge_next)
@@ -101,11 +112,18 @@ def align(
     segment_of = [0] * len(pivot_units)
     for k, merge in enumerate(merge_next):
         segment_of[k + 1] = segment_of[k] + (0 if merge else 1)
+    # A unit whose merge was outvoted cannot sit in one segment: its language's cells in every
+    # segment it spans are incomplete, so they are marked for dropping as a conflict.
+    conflicts: dict[int, set[str]] = {}
+    for language, first, last in requests:
+        if segment_of[first] != segment_of[last]:
+            for index in range(segment_of[first], segment_of[last] + 1):
+                conflicts.setdefault(index, set()).add(language)
 
     segments: list[Segment] = []
     for unit, index in zip(pivot_units, segment_of):
         if index == len(segments):
-            segments.append(Segment(unit.start, unit.end, {pivot: []}))
+            segments.append(Segment(unit.start, unit.end, {pivot: []}, conflicts.get(index, set())))
         segment = segments[index]
         segment.start, segment.end = min(segment.start, unit.start), max(segment.end, unit.end)
         segment.units[pivot].append(unit.text)

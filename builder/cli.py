@@ -65,6 +65,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--languages", type=_languages_arg, default=None,
                        help="only these languages, as a subset name: en-de-zh-cn or en+de+zh-cn; omitted = every language found")
     build.add_argument("--min-languages", type=_positive_int, default=2, help="drop rows with fewer languages than this")
+    build.add_argument("--merge-quorum", type=float, default=0.0,
+                       help="share of languages that must agree before sentences merge in all of them; "
+                            "above 0, outvoted cells are dropped as alignment_conflict (finer rows)")
     build.add_argument("--splits", type=_splits_arg, default=dict(DEFAULT_SPLITS),
                        help="split fractions by talk, e.g. train=0.9,validation=0.05,test=0.05")
     build.add_argument("--no-langid", action="store_true", help="skip the language-ID filter")
@@ -103,6 +106,7 @@ def _build(args) -> int:
         granularity=args.granularity,
         languages=args.languages,
         min_languages=args.min_languages,
+        merge_quorum=args.merge_quorum,
         splits=args.splits,
         filters=FilterSettings(langid=not args.no_langid, length_ratio=args.length_ratio, dedupe=not args.no_dedupe),
     )

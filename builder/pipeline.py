@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -35,12 +35,15 @@ class BuildSettings:
     granularity: str = "sentence"
     languages: tuple[str, ...] | None = None  # registry codes; None = every language found
     min_languages: int = 2
+    merge_quorum: float = 0.0  # see align.py: 0 = any language's merge request is granted
     splits: dict = field(default_factory=lambda: dict(DEFAULT_SPLITS))
     filters: FilterSettings = field(default_factory=FilterSettings)
 
     def __post_init__(self):
         if self.granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, got {self.granularity!r}")
+        if not 0 <= self.merge_quorum <= 1:
+            raise ValueError(f"merge_quorum must be in [0, 1], got {self.merge_quorum}")
         if self.min_languages < 1:
             raise ValueError(f"min_languages must be >= 1, got {self.min_languages}")
 
@@ -81,7 +84,8 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
 
     pivot = "en" if "en" in units_by_language else max(units_by_language, key=lambda c: (len(units_by_language[c]), -languages.rank(c)))
     order = sorted(units_by_language, key=lambda c: (c != pivot, languages.rank(c)))
-    segments = align(units_by_language, pivot, TIMED if timed else UNTIMED, settings.granularity, timed)
+    tolerance = replace(TIMED if timed else UNTIMED, merge_quorum=settings.merge_quorum)
+    segments = align(units_by_language, pivot, tolerance, settings.granularity, timed)
 
     cell_filter = CellFilter(settings.filters, pivot)
     rows: list[tuple[int, object, dict[str, str]]] = []
@@ -92,7 +96,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
             if texts is None:
                 continue
             text = _joiner(code).join(texts)
-            reason = cell_filter.check(code, text, kept.get(pivot))
+            reason = "alignment_conflict" if code in segment.conflicts else cell_filter.check(code, text, kept.get(pivot))
             if reason:
                 result.drops.append((talk.talk_id, segment_id, code, reason, text))
                 counts.cells_dropped[reason] += 1

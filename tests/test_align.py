@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,10 +106,22 @@ def tracks(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(tracks(), st.sampled_from(["sentence", "paragraph", "talk"]))
-def test_every_unit_lands_exactly_once_in_order(units_by_language, granularity):
-    segments = align(units_by_language, "en", TIMED, granularity)
+@given(tracks(), st.sampled_from(["sentence", "paragraph", "talk"]), st.sampled_from([0.0, 0.3, 1.0]))
+def test_every_unit_lands_exactly_once_in_order(units_by_language, granularity, quorum):
+    segments = align(units_by_language, "en", replace(TIMED, merge_quorum=quorum), granularity)
     for code, units in units_by_language.items():
         landed = [text for s in segments for text in s.units.get(code, [])]
         assert landed == [u.text for u in units]
     assert all(s.units.get("en") for s in segments), "every segment has pivot text"
+
+
+def test_merge_quorum_trades_a_lone_merge_for_a_counted_conflict():
+    en = [unit(0, 3000, "A."), unit(3100, 6000, "B."), unit(6100, 9000, "C.")]
+    agree = [unit(0, 3000, "a."), unit(3100, 6000, "b."), unit(6100, 9000, "c.")]
+    units = {"en": en, "de": agree, "fr": agree, "es": agree, "vi": [unit(0, 6000, "ab."), unit(6100, 9000, "c.")]}
+    merged = align(units, "en", TIMED)
+    assert texts(merged, "en") == ["A. B.", "C."] and not any(s.conflicts for s in merged)
+    fine = align(units, "en", replace(TIMED, merge_quorum=0.5))
+    assert texts(fine, "en") == ["A.", "B.", "C."]
+    assert [s.conflicts for s in fine] == [{"vi"}, {"vi"}, set()]
+    assert texts(fine, "vi") == ["ab.", None, "c."]
