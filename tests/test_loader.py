@@ -1,0 +1,555 @@
+"""ted2025.load_dataset and the Ted2025 builder, checked against an independent pyarrow read.
+
+The corpus fixture is generated: a small wide corpus with random gaps, written with pyarrow in
+the layout `ted2025 build` writes. Expected rows come from reading its shards whole with pyarrow
+and filtering in Python, so they share no code with the loader.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from huggingface_hub.errors import RevisionNotFoundError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ted2025
+from builder import languages as registry
+from hub_server import HubServer, hub_environment
+
+# Eight languages, in the registry's order as the builder writes them. ko appears only in odd
+# talks and sw only in even train talks, so "ko-sw" has no rows and the test split has no sw.
+LANGUAGES = sorted(["en", "de", "fr", "ar", "zh-cn", "ja", "ko", "sw"], key=registry.rank)
+PRESENCE = {"en": 0.97, "de": 0.9, "fr": 0.85, "ar": 0.8, "zh-cn": 0.85, "ja": 0.75, "ko": 0.8, "sw": 0.6}
+TRAIN_SHARDS = [range(101, 105), range(105, 109)]
+TEST_SHARDS = [range(109, 113)]
+UNTIMED_TALK = 104  # a WIT3-like talk: no start_ms/end_ms
+SEVEN = ["en", "de", "fr", "ar", "zh-cn", "ja", "ko"]
+
+
+# --------------------------------------------------------------------------------------------
+# Fixture corpus and the independent reference read
+# --------------------------------------------------------------------------------------------
+
+
+def write_corpus(root: Path, seed: int = 7) -> Path:
+    rng = np.random.default_rng(seed)
+    (root / "data").mkdir(parents=True)
+    meta = {"format_version": 1, "languages": LANGUAGES, "granularity": "sentence"}
+    schema = pa.schema(
+        [
+            pa.field("talk_id", pa.int64(), nullable=False),
+            pa.field("segment_id", pa.int32(), nullable=False),
+            pa.field("start_ms", pa.int64()),
+            pa.field("end_ms", pa.int64()),
+            pa.field("num_languages", pa.int16(), nullable=False),
+            *[pa.field(code, pa.string()) for code in LANGUAGES],
+        ],
+        metadata={b"ted2025": json.dumps(meta).encode()},
+    )
+    report = {"splits": {}, "languages": dict.fromkeys(LANGUAGES, 0)}
+    talks = []
+    for split, shards in {"train": TRAIN_SHARDS, "test": TEST_SHARDS}.items():
+        files = []
+        for index, talk_ids in enumerate(shards):
+            rows = []
+            for talk_id in talk_ids:
+                talks.append({"talk_id": talk_id, "split": split, "title": f"Talk {talk_id}"})
+                for segment_id in range(int(rng.integers(8, 20))):
+                    row = {"talk_id": talk_id, "segment_id": segment_id}
+                    timed = talk_id != UNTIMED_TALK
+                    row["start_ms"] = segment_id * 2500 if timed else None
+                    row["end_ms"] = segment_id * 2500 + 2000 if timed else None
+                    for code in LANGUAGES:
+                        allowed = {"ko": talk_id % 2 == 1, "sw": talk_id % 2 == 0 and split == "train"}.get(code, True)
+                        keep = allowed and rng.random() < PRESENCE[code]
+                        row[code] = f"{code} {talk_id}.{segment_id} «ü 中»" if keep else None
+                    if not any(row[code] for code in LANGUAGES):
+                        row["en"] = f"en {talk_id}.{segment_id}"
+                    row["num_languages"] = sum(row[code] is not None for code in LANGUAGES)
+                    rows.append(row)
+            name = f"data/{split}-{index:05d}-of-{len(shards):05d}.parquet"
+            # Small row groups, so a shard is read as several batches.
+            pq.write_table(pa.Table.from_pylist(rows, schema), root / name, row_group_size=7, compression="zstd")
+            files.append(name)
+            for code in LANGUAGES:
+                report["languages"][code] += sum(row[code] is not None for row in rows)
+        num_rows = sum(pq.read_metadata(root / f).num_rows for f in files)
+        report["splits"][split] = {"num_rows": num_rows, "num_talks": sum(map(len, shards)), "files": files}
+    (root / "metadata").mkdir()
+    pq.write_table(pa.Table.from_pylist(talks), root / "metadata" / "talks.parquet")
+    (root / "build_report.json").write_text(json.dumps(report, indent=2))
+    return root
+
+
+def reference_rows(corpus: Path, splits, languages, min_languages=None, format="translation") -> list[dict]:
+    report = json.loads((corpus / "build_report.json").read_text())
+    wanted = [registry.get(code).code for code in languages]
+    k = len(wanted) if min_languages is None else min_languages
+    out = []
+    for split in splits:
+        for file in report["splits"][split]["files"]:
+            for row in pq.read_table(corpus / file).to_pylist():
+                present = sum(row[code] is not None for code in wanted)
+                if present < k:
+                    continue
+                keys = {"talk_id": row["talk_id"], "segment_id": row["segment_id"]}
+                if format == "wide":
+                    out.append({**keys, "start_ms": row["start_ms"], "end_ms": row["end_ms"],
+                                "num_languages": present, **{code: row[code] for code in wanted}})
+                else:
+                    out.append({**keys, "num_languages": present, "translation": {c: row[c] for c in wanted}})
+    return out
+
+
+def rows_per_language(corpus: Path, splits, languages) -> dict[str, int]:
+    report = json.loads((corpus / "build_report.json").read_text())
+    tables = [pq.read_table(corpus / f) for split in splits for f in report["splits"][split]["files"]]
+    return {code: sum(t[code].length() - t[code].null_count for t in tables) for code in languages}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Read-only corpus shared by the module's tests."""
+    return write_corpus(tmp_path_factory.mktemp("corpus") / "ted2025")
+
+
+@pytest.fixture
+def own_corpus(tmp_path) -> Path:
+    """A corpus this test may damage."""
+    return write_corpus(tmp_path / "own")
+
+
+@pytest.fixture
+def load(tmp_path):
+    """ted2025.load_dataset with a cache of the test's own."""
+
+    def _load(*args, **kwargs):
+        kwargs.setdefault("cache_dir", str(tmp_path / "cache"))
+        return ted2025.load_dataset(*args, **kwargs)
+
+    return _load
+
+
+def as_rows(dataset) -> list[dict]:
+    return dataset.to_list() if isinstance(dataset, datasets.Dataset) else list(dataset)
+
+
+# --------------------------------------------------------------------------------------------
+# Subsets and rows
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, languages",
+    [
+        ("sw", ["sw"]),
+        ("en-de", ["en", "de"]),
+        ("en-zh-cn-sw", ["en", "zh-cn", "sw"]),
+        ("en-de-fr-ar-zh-cn-ja-ko", SEVEN),
+    ],
+    ids=["1-language", "2-languages", "3-languages", "7-languages"],
+)
+def test_subset_rows_match_an_independent_read(corpus, load, name, languages):
+    loaded = load(corpus, name)
+    assert isinstance(loaded, datasets.DatasetDict) and set(loaded) == {"train", "test"}
+    for split in ("train", "test"):
+        expected = reference_rows(corpus, [split], languages)
+        assert as_rows(loaded[split]) == expected
+    assert loaded["train"].num_rows >= 10
+    assert list(loaded["train"].features) == ["talk_id", "segment_id", "num_languages", "translation"]
+    in_registry_order = sorted(languages, key=registry.rank)
+    assert loaded["train"].features["translation"] == datasets.Translation(languages=in_registry_order)
+
+
+def test_translation_struct_indexes_by_code(corpus, load):
+    train = load(corpus, "en-zh-sw", split="train")
+    row = train[0]
+    assert set(row["translation"]) == {"en", "zh-cn", "sw"}
+    assert row["translation"]["sw"].startswith("sw ")
+    assert row["num_languages"] == 3
+
+
+def test_all_keeps_every_row_with_corpus_num_languages(corpus, load):
+    loaded = load(corpus, "all", split="train")
+    expected = reference_rows(corpus, ["train"], LANGUAGES, min_languages=1)
+    report = json.loads((corpus / "build_report.json").read_text())
+    assert len(expected) == report["splits"]["train"]["num_rows"]  # every fixture row has a language
+    assert as_rows(loaded) == expected
+    stored = pa.concat_tables(pq.read_table(corpus / f) for f in report["splits"]["train"]["files"])
+    assert loaded["num_languages"] == stored["num_languages"].to_pylist()
+    assert loaded.features["translation"].languages == LANGUAGES
+
+
+@pytest.mark.parametrize("name, min_languages", [("en-de-fr-sw", 2), ("en-de-fr-sw", 1), ("all", 5), ("all", 7)])
+def test_min_languages_counts_requested_languages_only(corpus, load, name, min_languages):
+    languages = LANGUAGES if name == "all" else name.split("-")
+    loaded = load(corpus, name, min_languages=min_languages)
+    for split in ("train", "test"):
+        expected = reference_rows(corpus, [split], languages, min_languages)
+        assert as_rows(loaded[split]) == expected
+    assert min(loaded["train"]["num_languages"]) >= min_languages
+
+
+def test_default_min_languages_is_all_for_a_subset_and_one_for_all():
+    assert ted2025.Ted2025Config(name="en-de-fr").min_languages == 3
+    assert ted2025.Ted2025Config(name="all").min_languages == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 4, True, 2.0])
+def test_min_languages_is_validated(bad):
+    with pytest.raises(ValueError, match="min_languages"):
+        ted2025.Ted2025Config(name="en-de-fr", min_languages=bad)
+
+
+def test_min_languages_above_corpus_languages_for_all(corpus, load):
+    with pytest.raises(ValueError, match="only 8 languages"):
+        load(corpus, "all", min_languages=9)
+
+
+def test_wide_format(corpus, load):
+    loaded = load(corpus, "sw-en-zh", format="wide", split="train")
+    keys = ["talk_id", "segment_id", "start_ms", "end_ms", "num_languages"]
+    assert list(loaded.features) == [*keys, "en", "zh-cn", "sw"]
+    assert loaded.features["start_ms"] == datasets.Value("int64")
+    assert as_rows(loaded) == reference_rows(corpus, ["train"], ["en", "zh-cn", "sw"], format="wide")
+    untimed = loaded.filter(lambda row: row["talk_id"] == UNTIMED_TALK)
+    assert untimed.num_rows and set(untimed["start_ms"]) == {None}
+
+
+def test_translation_and_wide_hold_the_same_text(corpus, load):
+    wide = load(corpus, "en-de", format="wide", split="test")
+    translation = load(corpus, "en-de", split="test")
+    assert [{"en": r["en"], "de": r["de"]} for r in wide] == translation["translation"]
+
+
+# --------------------------------------------------------------------------------------------
+# Names: order, aliases, errors
+# --------------------------------------------------------------------------------------------
+
+
+def test_alias_and_order_give_one_canonical_config(corpus, load):
+    by_alias = load(corpus, "zh-en", split="test")
+    canonical = load(corpus, "en-zh-cn", split="test")
+    by_list = load(corpus, languages=["ZH_CN", "en"], split="test")
+    assert as_rows(by_alias) == as_rows(canonical) == as_rows(by_list)
+    assert set(by_alias[0]["translation"]) == {"en", "zh-cn"}
+    configs = [ted2025.Ted2025Config(name=n) for n in ("zh-en", "en+zh", "zh-cn,en")]
+    configs.append(ted2025.Ted2025Config(languages=["zh", "en"]))
+    assert {c.name for c in configs} == {"en-zh-cn"}
+    assert {c.create_config_id({}) for c in configs} == {"en-zh-cn-translation-min2"}
+
+
+def test_unknown_language_names_it_and_suggests(corpus, load):
+    with pytest.raises(ValueError, match="gernam") as info:
+        load(corpus, "en-gernam")
+    assert "did you mean: de" in str(info.value)
+    assert isinstance(info.value, registry.UnknownLanguageError)
+
+
+@pytest.mark.parametrize("kwargs", [{"name": "en-de-en"}, {"name": "zh-zh-cn"}, {"languages": ["en", "de", "EN"]}])
+def test_duplicate_languages_are_an_error(corpus, load, kwargs):
+    with pytest.raises(ValueError, match="twice"):
+        load(corpus, **kwargs)
+
+
+def test_language_not_in_corpus_lists_the_corpus_languages(corpus, load):
+    with pytest.raises(ValueError) as info:
+        load(corpus, "en-pt-br")
+    message = str(info.value)
+    assert "pt-br is not in the corpus" in message
+    assert ", ".join(LANGUAGES) in message
+
+
+def test_name_and_languages_must_agree():
+    assert ted2025.Ted2025Config(name="en-de", languages=["de", "en"]).name == "en-de"
+    with pytest.raises(ValueError, match="disagree"):
+        ted2025.Ted2025Config(name="en-de", languages=["en", "fr"])
+
+
+def test_bad_format():
+    with pytest.raises(ValueError, match="format"):
+        ted2025.Ted2025Config(name="en-de", format="columns")
+
+
+def test_empty_subset_message_gives_rows_per_language(corpus, load):
+    counts = rows_per_language(corpus, ["train", "test"], ["ko", "sw"])
+    assert counts["ko"] > 0 and counts["sw"] > 0
+    with pytest.raises(ted2025.EmptySubsetError) as info:
+        load(corpus, "sw-ko")
+    assert str(info.value) == f"no rows have all of ko, sw; rows per language: ko={counts['ko']}, sw={counts['sw']}"
+    # ...but with min_languages=1 the same languages have rows: ko's plus sw's, as they never meet.
+    in_train = rows_per_language(corpus, ["train"], ["ko", "sw"])
+    assert load(corpus, "sw-ko", min_languages=1)["train"].num_rows == in_train["ko"] + in_train["sw"]
+
+
+def test_empty_subset_in_one_split(corpus, load):
+    en = rows_per_language(corpus, ["test"], ["en"])["en"]
+    message = f"no rows in split test have all of en, sw; rows per language: en={en}, sw=0"
+    with pytest.raises(ted2025.EmptySubsetError, match=message):
+        load(corpus, "en-sw", split="test")
+    # Streaming cannot count rows up front, but a language with no rows at all is caught from the footers.
+    with pytest.raises(ted2025.EmptySubsetError, match="sw=0"):
+        load(corpus, "en-sw", split="test", streaming=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Splits, streaming, caching, the builder itself
+# --------------------------------------------------------------------------------------------
+
+
+def test_split_selection(corpus, load):
+    test = load(corpus, "en-de", split="test")
+    assert isinstance(test, datasets.Dataset)
+    assert as_rows(test) == reference_rows(corpus, ["test"], ["en", "de"])
+    both = load(corpus, "en-de", split="train+test")
+    assert as_rows(both) == reference_rows(corpus, ["train", "test"], ["en", "de"])
+    head = load(corpus, "en-de", split="train[:5]")
+    assert as_rows(head) == reference_rows(corpus, ["train"], ["en", "de"])[:5]
+    listed = load(corpus, "en-de", split=["test", "train"])
+    assert [d.num_rows for d in listed] == [test.num_rows, both.num_rows - test.num_rows]
+
+
+def test_unknown_split_lists_the_corpus_splits(corpus, load):
+    # The fixture has no validation talks, so, as the builder does, it has no validation files.
+    with pytest.raises(ValueError, match="no split validation .*it has train, test"):
+        load(corpus, "en-de", split="validation")
+
+
+def test_streaming_matches_prepared(corpus, load):
+    streamed = load(corpus, "en-zh-sw", streaming=True)
+    assert isinstance(streamed, datasets.IterableDatasetDict)
+    for split in ("train", "test"):
+        assert as_rows(streamed[split]) == reference_rows(corpus, [split], ["en", "zh-cn", "sw"])
+    one = load(corpus, "all", split="train", streaming=True, format="wide", min_languages=6)
+    assert isinstance(one, datasets.IterableDataset)
+    assert list(one.features) == ["talk_id", "segment_id", "start_ms", "end_ms", "num_languages", *LANGUAGES]
+    assert as_rows(one) == reference_rows(corpus, ["train"], LANGUAGES, 6, format="wide")
+    assert one.num_shards == 2
+
+
+def test_second_load_hits_the_cache(corpus, load, monkeypatch):
+    assembled = []
+    real_assemble = ted2025._assemble
+    monkeypatch.setattr(ted2025, "_assemble", lambda *a: assembled.append(1) or real_assemble(*a))
+    first = load(corpus, "en-de", split="train")
+    calls = len(assembled)
+    assert calls > 0
+    second = load(corpus, "de-en", split="train")  # another spelling of the same config
+    assert len(assembled) == calls
+    assert second.cache_files == first.cache_files
+    assert as_rows(second) == as_rows(first)
+    load(corpus, "en-de", split="train", min_languages=1)  # a different config is prepared anew
+    assert len(assembled) > calls
+
+
+def test_rebuilt_corpus_is_not_served_from_a_stale_cache(own_corpus, load):
+    before = load(own_corpus, "en-de", split="test")
+    shutil.rmtree(own_corpus)
+    write_corpus(own_corpus, seed=8)
+    after = load(own_corpus, "en-de", split="test")
+    assert as_rows(after) == reference_rows(own_corpus, ["test"], ["en", "de"])
+    assert as_rows(after) != as_rows(before)
+
+
+def test_builder_used_directly(corpus, tmp_path):
+    builder = ted2025.Ted2025(config_name="sw-en", data_dir=str(corpus), cache_dir=str(tmp_path / "cache"))
+    assert builder.config.name == "en-sw" and builder.config.languages == ("en", "sw")
+    builder.download_and_prepare()
+    assert as_rows(builder.as_dataset(split="train")) == reference_rows(corpus, ["train"], ["en", "sw"])
+    again = ted2025.Ted2025(config_name="en-sw", data_dir=str(corpus), cache_dir=str(tmp_path / "cache"))
+    assert again.cache_dir == builder.cache_dir
+    streamed = again.as_streaming_dataset(split="train")
+    assert as_rows(streamed) == reference_rows(corpus, ["train"], ["en", "sw"])
+
+
+def test_num_proc_prepares_the_same_rows(corpus, load):
+    loaded = load(corpus, "en-fr", split="train", num_proc=2)
+    assert sorted(as_rows(loaded), key=lambda r: (r["talk_id"], r["segment_id"])) == reference_rows(
+        corpus, ["train"], ["en", "fr"]
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    languages=st.lists(st.sampled_from(LANGUAGES), min_size=1, max_size=8, unique=True),
+    min_fraction=st.floats(0, 1),
+    format=st.sampled_from(ted2025.FORMATS),
+)
+def test_any_subset_streams_the_reference_rows(corpus, languages, min_fraction, format):
+    k = max(1, round(min_fraction * len(languages)))
+    builder = ted2025.Ted2025(data_dir=str(corpus), cache_dir=str(corpus.parent / "cache"), languages=languages,
+                              min_languages=k, format=format)
+    streamed = builder.as_streaming_dataset(split="train")
+    assert as_rows(streamed) == reference_rows(corpus, ["train"], sorted(languages, key=registry.rank), k, format)
+
+
+# --------------------------------------------------------------------------------------------
+# Damaged corpora
+# --------------------------------------------------------------------------------------------
+
+SHARD = "data/train-00001-of-00002.parquet"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad page"])
+@pytest.mark.parametrize("streaming", [False, True])
+def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming):
+    path = own_corpus / SHARD
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"this is not parquet\n" * 50)
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # the footer is intact, the first data page header is zeros: fails while reading rows
+        path.write_bytes(data[:4] + bytes(64) + data[68:])
+    with pytest.raises(ted2025.CorruptShardError, match=SHARD) as info:
+        as_rows(load(own_corpus, "en-de", split="train", streaming=streaming))
+    assert info.value.path == str(path)
+
+
+def test_missing_shard_listed_in_the_report(own_corpus, load):
+    (own_corpus / SHARD).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=SHARD):
+        load(own_corpus, "en-de")
+    assert load(own_corpus, "en-de", split="test").num_rows > 0  # the other split still loads
+
+
+def test_missing_shard_without_a_report(own_corpus, load):
+    (own_corpus / "build_report.json").unlink()
+    assert as_rows(load(own_corpus, "en-de", split="train")) == reference_rows_from_files(own_corpus, "train")
+    (own_corpus / SHARD).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=SHARD):
+        load(own_corpus, "en-de", split="train")
+
+
+def reference_rows_from_files(corpus: Path, split: str) -> list[dict]:
+    files = sorted((corpus / "data").glob(f"{split}-*.parquet"))
+    rows = [r for f in files for r in pq.read_table(f).to_pylist() if r["en"] is not None and r["de"] is not None]
+    return [{"talk_id": r["talk_id"], "segment_id": r["segment_id"], "num_languages": 2,
+             "translation": {"en": r["en"], "de": r["de"]}} for r in rows]
+
+
+def test_not_a_corpus(tmp_path, load):
+    with pytest.raises(FileNotFoundError, match="no TED2025 corpus"):
+        load(str(tmp_path / "nowhere" / "deep"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no data shards"):
+        load(tmp_path / "empty")
+
+
+# --------------------------------------------------------------------------------------------
+# Where the corpus comes from: local folder, default path, Hub
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub(tmp_path, corpus, monkeypatch):
+    """The fixture corpus served as dataset repo org/name on a loopback Hub."""
+    shutil.copytree(corpus, tmp_path / "hub" / "org" / "name")
+    with HubServer(tmp_path / "hub") as server:
+        hub_environment(monkeypatch, server.url, tmp_path / "hf_home")
+        yield server
+
+
+def downloaded(server: HubServer) -> set[str]:
+    return {path.rsplit("/resolve/", 1)[1].split("/", 1)[1] for method, path in server.requests
+            if method == "GET" and "/resolve/" in path}
+
+
+def test_hub_repo_id_downloads_only_the_needed_shards(hub, corpus, load, tmp_path):
+    test = load("org/name", "en-de", split="test")
+    assert as_rows(test) == reference_rows(corpus, ["test"], ["en", "de"])
+    assert downloaded(hub) == {"build_report.json", "data/test-00000-of-00001.parquet"}
+    snapshots = tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots"
+    assert snapshots.is_dir()  # the Hub cache honours HF_HOME set after import
+    everything = load("org/name@main", "en-de")
+    for split in ("train", "test"):
+        assert as_rows(everything[split]) == reference_rows(corpus, [split], ["en", "de"])
+
+
+def test_hub_hf_path_streamed_and_prepared(hub, corpus, load, tmp_path):
+    streamed = load("hf://datasets/org/name@main", "en-zh-sw", streaming=True)
+    assert isinstance(streamed, datasets.IterableDatasetDict)
+    for split in ("train", "test"):
+        assert as_rows(streamed[split]) == reference_rows(corpus, [split], ["en", "zh-cn", "sw"])
+    # Streaming reads the shards in place, through HfFileSystem: nothing lands in the Hub cache.
+    assert any(path.endswith(SHARD) for method, path in hub.requests if method == "GET")
+    assert not (tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots").exists()
+    prepared = load("hf://datasets/org/name", "en-zh-sw", split="train")
+    assert as_rows(prepared) == reference_rows(corpus, ["train"], ["en", "zh-cn", "sw"])
+
+
+def test_hub_offline_reload_uses_the_hub_cache(hub, corpus, load, monkeypatch):
+    online = load("org/name", "en-de", split="train")
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    hub.requests.clear()
+    offline = load("org/name", "en-de", split="train")
+    assert hub.requests == []
+    assert as_rows(offline) == as_rows(online)
+
+
+def test_hub_missing_shard_and_bad_revision(hub, load):
+    (hub.root / "org" / "name" / SHARD).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=SHARD):
+        load("org/name", "en-de", split="train")
+    with pytest.raises(RevisionNotFoundError):
+        load("org/name@v9", "en-de", split="test")
+
+
+def test_default_path_prefers_a_local_ted2025_folder(corpus, load, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TED2025_PATH", str(tmp_path / "elsewhere"))
+    shutil.copytree(corpus, tmp_path / "ted2025")
+    assert as_rows(load(name="en-de", split="test")) == reference_rows(corpus, ["test"], ["en", "de"])
+
+
+def test_default_path_then_env_path(corpus, load, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TED2025_PATH", str(corpus))
+    assert as_rows(load(name="en-de", split="test")) == reference_rows(corpus, ["test"], ["en", "de"])
+
+
+def test_default_path_then_repo_id(hub, corpus, load, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TED2025_PATH", raising=False)
+    monkeypatch.setenv("TED2025_REPO_ID", "org/name")
+    assert as_rows(load(name="en-de", split="test")) == reference_rows(corpus, ["test"], ["en", "de"])
+    monkeypatch.delenv("TED2025_REPO_ID")
+    hub.requests.clear()
+    with pytest.raises(Exception, match="not found"):
+        load(name="en-de", split="test")
+    assert any(ted2025.DEFAULT_REPO_ID in path for _, path in hub.requests)
+
+
+# --------------------------------------------------------------------------------------------
+# A real build: WIT3 (IWSLT 2017 test talks, 7 languages) through builder.pipeline
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.real_data
+def test_real_wit3_build_loads(wit3_dir, tmp_path, load):
+    from builder.pipeline import build
+
+    out = tmp_path / "wit3_corpus"
+    build(wit3_dir, out, progress=False, workers=1)
+    report = json.loads((out / "build_report.json").read_text())
+    splits = list(report["splits"])
+    trio = load(out, "en-zh-de")
+    assert set(trio) == set(splits)
+    for split in splits:
+        assert as_rows(trio[split]) == reference_rows(out, [split], ["en", "zh-cn", "de"])
+    assert trio[splits[0]].num_rows > 100
+    seven = load(out, "en-ar-de-fr-ja-ko-zh", split=splits[0])
+    expected = reference_rows(out, [splits[0]], ["en", "ar", "de", "fr", "ja", "ko", "zh-cn"])
+    assert as_rows(seven) == expected and len(expected) > 100
+    assert set(seven[0]["translation"]) == {"en", "ar", "de", "fr", "ja", "ko", "zh-cn"}
