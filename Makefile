@@ -26,6 +26,7 @@ ifeq ($(strip $(SOURCE)),)
 else
 	$(BIN)/ted2025 build --source $(SOURCE) --out $(DEMO)/corpus
 endif
+	$(BIN)/ted2025 show $(DEMO)/corpus en-de-zh-cn --rows 3
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -3,6 +3,7 @@
     ted2025 build --source RAW --out OUT      build the corpus folder (a ready Hub dataset repo)
     ted2025 sample --out RAW                  write the small offline demo store (synthetic, CLDR text)
     ted2025 synth --out RAW --talks 5000      write a synthetic TED-scale raw store (benchmarks)
+    ted2025 show OUT en-de-zh-cn              load a language subset and print aligned rows
     ted2025 languages                         list every language code the registry knows
 """
 
@@ -94,6 +95,18 @@ def make_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=_positive_int, default=1)
     synth.set_defaults(func=_synth)
 
+    show = commands.add_parser("show", help="load a language subset of a built corpus and print aligned rows",
+                               description="Load SUBSET (e.g. en-de-zh-cn, or all) of a built corpus through "
+                                           "ted2025.load_dataset and print the first rows of a split.",
+                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    show.add_argument("corpus", help="built corpus folder, Hub repo id or hf:// path")
+    show.add_argument("subset", help="languages, e.g. en-de-zh-cn")
+    show.add_argument("--split", default="train")
+    show.add_argument("--rows", type=_positive_int, default=3)
+    show.add_argument("--min-languages", type=_positive_int, default=None,
+                      help="keep rows with at least this many of the subset's languages (default: all of them)")
+    show.set_defaults(func=_show)
+
     langs = commands.add_parser("languages", help="list the language registry")
     langs.set_defaults(func=lambda args: print(languages.table()) or 0)
     return parser
@@ -131,6 +144,22 @@ def _synth(args) -> int:
     stats = generate_store(args.out, args.talks, seed=args.seed, num_languages=args.languages,
                            cues_per_track=args.cues, workers=args.workers, progress=True)
     print(f"wrote {stats.talks} talks, {stats.tracks} tracks, {stats.cues} cues to {args.out}")
+    return 0
+
+
+def _show(args) -> int:
+    import ted2025
+
+    dataset = ted2025.load_dataset(args.corpus, args.subset, min_languages=args.min_languages)
+    sizes = ", ".join(f"{name}={len(split):,}" for name, split in dataset.items())
+    print(f"{args.subset}: {sizes} rows")
+    if args.split not in dataset:
+        raise ValueError(f"no split {args.split!r}; the corpus has {', '.join(dataset)}")
+    for row in dataset[args.split].select(range(min(args.rows, len(dataset[args.split])))):
+        print(f"\n-- talk {row['talk_id']} segment {row['segment_id']} ({row['num_languages']} languages)")
+        for code, text in row["translation"].items():
+            if text is not None:
+                print(f"   {code:>6}  {text}")
     return 0
 
 
