@@ -71,7 +71,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
         cues = _clean_cues(track, counts)
         timed = track.timed
         # Untimed (WIT3) segments are already sentences, with exact positions: keep them whole.
-        units = units_for(cues, settings.granularity) if track.timed else cue_units(cues)
+        units = units_for(cues, settings.granularity, languages.get(code).script) if track.timed else cue_units(cues)
         if units:
             units_by_language[code] = units
         else:

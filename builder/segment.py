@@ -30,8 +30,10 @@ GRANULARITIES = ("cue", "sentence", "paragraph", "talk")
 # Scripts that do not put a space after the full stop end a sentence right after it.
 _SENTENCE_END = re.compile(
     r"(?:[.!?…]+[\"'”’»)\]]*(?=\s))"
-    r"|(?:[。！？｡؟۔।॥။።፧!?]+[\"'”’」』)）\]]*)"
+    r"|(?:[。！？｡؟۔।॥။።፧։។།!?]+[\"'”’」』)）\]]*)"
 )
+# Greek asks questions with ";" (U+037E, which NFC turns into U+003B).
+_GREEK_SENTENCE_END = re.compile(_SENTENCE_END.pattern + r"|(?:;[\"'”’»)\]]*(?=\s))")
 # Abbreviations after which a full stop does not end a sentence (English pivot mostly).
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st vs etc e.g i.e u.s u.k jr sr no inc ltd co mt ft approx dept".split()
@@ -58,7 +60,7 @@ def cue_units(cues: list[Cue]) -> list[Unit]:
     return [Unit(c.start, c.end, c.text, c.paragraph, c.start, c.end) for c in cues if c.text]
 
 
-def sentence_units(cues: list[Cue]) -> list[Unit]:
+def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
     cues = [c for c in cues if c.text]
     if not cues:
         return []
@@ -67,7 +69,8 @@ def sentence_units(cues: list[Cue]) -> list[Unit]:
     for cue in cues[:-1]:
         offsets.append(offsets[-1] + len(cue.text) + 1)
 
-    cuts = [m.end() for m in _SENTENCE_END.finditer(stream) if not _is_abbreviation(stream, m.start())]
+    pattern = _GREEK_SENTENCE_END if script == "Grek" else _SENTENCE_END
+    cuts = [m.end() for m in pattern.finditer(stream) if not _is_abbreviation(stream, m.start())]
     if len(cuts) < MIN_SENTENCES_PER_CUE * len(cues):
         return cue_units(cues)
 
@@ -107,13 +110,18 @@ def _is_abbreviation(stream: str, dot: int) -> bool:
     while word_start > 0 and not stream[word_start - 1].isspace():
         word_start -= 1
     word = stream[word_start:dot].lstrip("(\"'“")
-    # "Dr." and "U.S." are abbreviations; a single capital is an initial ("John F. Kennedy").
-    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
+    # "Dr." and "U.S." are abbreviations; a single capital is an initial ("John F. Kennedy");
+    # one or two digits are an ordinal ("am 5. März", "15. století").
+    return (
+        word.lower() in _ABBREVIATIONS
+        or (len(word) == 1 and word.isupper())
+        or (len(word) <= 2 and word.isdigit())
+    )
 
 
-def units_for(cues: list[Cue], granularity: str) -> list[Unit]:
+def units_for(cues: list[Cue], granularity: str, script: str = "Latn") -> list[Unit]:
     if granularity == "cue":
         return cue_units(cues)
     if granularity in GRANULARITIES:
-        return sentence_units(cues)
+        return sentence_units(cues, script)
     raise ValueError(f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}")

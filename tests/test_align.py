@@ -125,3 +125,13 @@ def test_merge_quorum_trades_a_lone_merge_for_a_counted_conflict():
     assert texts(fine, "en") == ["A.", "B.", "C."]
     assert [s.conflicts for s in fine] == [{"vi"}, {"vi"}, set()]
     assert texts(fine, "vi") == ["ab.", None, "c."]
+
+
+def test_sentence_ends_across_scripts():
+    def cuts(text, script="Latn"):
+        return [u.text for u in sentence_units([Cue(0, 1000, text)], script)]
+
+    assert cuts("Am 5. März 2024 begann es. Dann kam Dr. Müller.") == ["Am 5. März 2024 begann es.", "Dann kam Dr. Müller."]
+    assert cuts("Բարև։ Ինչպես ես։") == ["Բարև։", "Ինչպես ես։"]
+    assert cuts("Τι κάνεις; Καλά.", "Grek") == ["Τι κάνεις;", "Καλά."]
+    assert cuts("First; second.") == ["First; second."]
