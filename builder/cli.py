@@ -1,5 +1,6 @@
 """``ted2025``: a thin command line over the builder stages.
 
+    ted2025 crawl --out RAW --id-range 1:100  fetch TED transcripts into a raw store (politely, resumable)
     ted2025 build --source RAW --out OUT      build the corpus folder (a ready Hub dataset repo)
     ted2025 sample --out RAW                  write the small offline demo store (synthetic, CLDR text)
     ted2025 synth --out RAW --talks 5000      write a synthetic TED-scale raw store (benchmarks)
@@ -79,6 +80,37 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
 
+    crawl = commands.add_parser(
+        "crawl",
+        help="crawl TED talks into a raw store, politely and resumably",
+        description=(
+            "Fetch TED metadata and transcripts in every published language into the raw store the build "
+            "reads: OUT/<talk_id>/meta.json and OUT/<talk_id>/<lang>.json (verbatim). Rerunning resumes: "
+            "complete files are never fetched again. OUT/.crawl/manifest.json records each talk and "
+            "transcript as ok, missing or failed (with a reason); OUT/.crawl/log.jsonl logs every request. "
+            "Exits 1 when something failed: rerun to retry it. Please crawl slowly (see README)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    crawl.add_argument("--out", type=Path, required=True, help="raw store to create or complete")
+    which = crawl.add_mutually_exclusive_group(required=True)
+    which.add_argument("--talk-ids", type=Path, metavar="FILE",
+                       help="one talk id per line, or a CSV with a 'Talk ID' column")
+    which.add_argument("--id-range", metavar="A:B", help="talk ids A to B-1")
+    which.add_argument("--latest", type=_positive_int, metavar="N", help="the newest N talks of TED's RSS feed")
+    crawl.add_argument("--languages", type=_languages_arg, default=None,
+                       help="only these languages, as a subset name: en-de-zh-cn; omitted = every language TED lists")
+    crawl.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight")
+    crawl.add_argument("--rate", type=float, default=2.0, help="requests per second per host")
+    crawl.add_argument("--endpoint", default="https://www.ted.com", help="base URL (a mirror, or a test server)")
+    crawl.add_argument("--max-attempts", type=_positive_int, default=5, help="tries per request, retries included")
+    crawl.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds; doubles, with jitter")
+    crawl.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    crawl.add_argument("--contact", default=None,
+                       help="URL or e-mail for the User-Agent, so TED can reach you (default: the project URL)")
+    crawl.add_argument("--quiet", action="store_true", help="no progress bar")
+    crawl.set_defaults(func=_crawl)
+
     sample = commands.add_parser("sample", help="write the small offline demo raw store (synthetic)",
                                  description="Write a small deterministic raw store made of Unicode CLDR text shipped in Babel. It is SYNTHETIC: no TED text.")
     sample.add_argument("--out", type=Path, required=True)
@@ -127,6 +159,39 @@ def _build(args) -> int:
     print(report["summary"])
     print(f"wrote {args.out} (report: {args.out / 'build_report.json'})")
     return 0
+
+
+def _crawl(args) -> int:
+    from .crawl import USER_AGENT, CrawlConfig, FetchError, crawl, parse_id_range, read_talk_ids, user_agent
+
+    if args.talk_ids:
+        talk_ids = read_talk_ids(args.talk_ids)
+    elif args.id_range:
+        talk_ids = parse_id_range(args.id_range)
+    else:
+        talk_ids = ()
+    config = CrawlConfig(
+        out=args.out,
+        talk_ids=talk_ids,
+        latest=args.latest,
+        languages=args.languages,
+        endpoint=args.endpoint,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        max_attempts=args.max_attempts,
+        backoff_base_s=args.backoff,
+        timeout_s=args.timeout,
+        user_agent=user_agent(args.contact) if args.contact else USER_AGENT,
+        progress=not args.quiet,
+    )
+    try:
+        summary = crawl(config)
+    except FetchError as exc:  # only the RSS feed for --latest: without it there is nothing to crawl
+        print(f"ted2025 crawl: error: {exc}", file=sys.stderr)
+        return 2
+    print(summary.summary())
+    print(f"wrote {args.out} (manifest: {args.out / '.crawl' / 'manifest.json'})")
+    return 1 if summary.talks_failed or summary.transcripts_failed else 0
 
 
 def _sample(args) -> int:
