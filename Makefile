@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 # Source of the demo build: a raw store or WIT3 folder. Empty = the bundled offline sample.
 SOURCE ?=
 DEMO   := demo
+# torch is not a dependency in pyproject.toml: without a GPU (no nvidia-smi) the CPU wheel is
+# pinned here, since an unpinned torch pulls a multi-GB CUDA build; with a GPU, bring your own
+# CUDA build of torch into .venv (see README, "Training with TRL").
+TORCH_CPU := torch==2.13.0
+HAS_GPU   := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo yes)
 
 .PHONY: install demo test bench clean
 
@@ -13,7 +18,10 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+ifeq ($(HAS_GPU),)
+	$(BIN)/pip install -q $(TORCH_CPU)
+endif
+	$(BIN)/pip install -q -e ".[train,dev]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -27,12 +35,22 @@ else
 	$(BIN)/ted2025 build --source $(SOURCE) --out $(DEMO)/corpus
 endif
 	$(BIN)/ted2025 show $(DEMO)/corpus en-de-zh-cn --rows 3
+	@echo "== smoke training on $(DEMO)/corpus: a tiny random model, 4-bit QLoRA, CPU"
+	$(BIN)/python recipes/smoke/make_tiny_model.py $(DEMO)/tiny-model
+	$(BIN)/accelerate launch recipes/cpt.py --config recipes/smoke/cpt.yaml --model_name_or_path $(DEMO)/tiny-model \
+		--output_dir $(DEMO)/run-cpt --dataset_name $(DEMO)/corpus --build_smoke_corpus false
+	$(BIN)/accelerate launch recipes/sft.py --config recipes/smoke/sft.yaml --model_name_or_path $(DEMO)/tiny-model \
+		--output_dir $(DEMO)/run-sft --dataset_name $(DEMO)/corpus --build_smoke_corpus false
 
 test: install
 	$(BIN)/python -m pytest -q
 
+# Benchmarks (minutes to an hour): numbers go to benchmarks/README.md by hand.
 bench: install
-	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_build.py coverage
+	$(BIN)/python benchmarks/bench_build.py throughput --sizes 100 500 2000 5000
+	$(BIN)/python benchmarks/bench_loader.py --sizes 500 2000 5000 --repeats 1
+	$(BIN)/python benchmarks/bench_recipes.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis .cache/ted2025

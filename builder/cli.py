@@ -5,6 +5,8 @@
     ted2025 sample --out RAW                  write the small offline demo store (synthetic, CLDR text)
     ted2025 synth --out RAW --talks 5000      write a synthetic TED-scale raw store (benchmarks)
     ted2025 show OUT en-de-zh-cn              load a language subset and print aligned rows
+    ted2025 card OUT                          re-render the dataset card (README.md) and its figures
+    ted2025 push OUT --repo ORG/NAME          upload OUT to a Hub dataset repo (private by default)
     ted2025 languages                         list every language code the registry knows
 """
 
@@ -77,6 +79,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="drop cells whose length vs the pivot is off by more than this factor (0 = off)")
     build.add_argument("--no-dedupe", action="store_true", help="keep repeated cells within a talk")
     build.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
+    build.add_argument("--pair-configs", type=_languages_arg, default=None, metavar="PIVOTS",
+                       help="also write pair configs PIVOT-xx for every other language (e.g. en: en-de, en-fr, ...) "
+                            "as files of their own under OUT/pairs/, so that the Hub viewer can show them")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
 
@@ -139,6 +144,45 @@ def make_parser() -> argparse.ArgumentParser:
                       help="keep rows with at least this many of the subset's languages (default: all of them)")
     show.set_defaults(func=_show)
 
+    card = commands.add_parser(
+        "card",
+        help="re-render the dataset card (README.md) and figures of a built corpus",
+        description=(
+            "Write OUT/README.md, the Hub dataset card, from OUT/build_report.json and the data files: YAML "
+            "metadata (languages, licence, configs and their exact sizes) and a body that says what the corpus "
+            "is, how it was built and cleaned, how to load it, and how to attribute it. Draws the figures into "
+            "OUT/figures/. `ted2025 build` already does this; run it to re-render, or to add pair configs."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    card.add_argument("corpus", type=Path, help="built corpus folder")
+    card.add_argument("--pair-configs", type=_languages_arg, default=None, metavar="PIVOTS",
+                      help="(re)write pair configs PIVOT-xx under OUT/pairs/, e.g. en; omitted = keep those there")
+    card.add_argument("--repo", default=None, metavar="ORG/NAME", help="repo id the card's loading examples name")
+    card.add_argument("--top-languages", type=_positive_int, default=20, help="languages in the coverage heatmap")
+    card.set_defaults(func=_card)
+
+    push = commands.add_parser(
+        "push",
+        help="upload a built corpus to a Hugging Face Hub dataset repo (private unless --public)",
+        description=(
+            "Upload the corpus folder to the dataset repo ORG/NAME, creating it PRIVATE. TED content is licensed "
+            "CC BY-NC-ND 4.0: a public repo needs --public together with --i-accept-cc-by-nc-nd. Only new or "
+            "changed files are sent (compared by sha256 / git blob id with the repo), in one commit per batch, "
+            "so an interrupted push resumes when rerun. The token comes from `hf auth login` or HF_TOKEN, and "
+            "the endpoint from HF_ENDPOINT; the token is never printed."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    push.add_argument("corpus", type=Path, help="built corpus folder")
+    push.add_argument("--repo", required=True, metavar="ORG/NAME", help="dataset repo id")
+    push.add_argument("--public", action="store_true", help="make the repo public (needs --i-accept-cc-by-nc-nd)")
+    push.add_argument("--i-accept-cc-by-nc-nd", dest="accept_licence", action="store_true",
+                      help="acknowledge that publishing TED content is bound by CC BY-NC-ND 4.0 (attribution, "
+                           "non-commercial, no derivatives)")
+    push.add_argument("--batch-files", type=_positive_int, default=100, help="files per commit")
+    push.set_defaults(func=_push)
+
     langs = commands.add_parser("languages", help="list the language registry")
     langs.set_defaults(func=lambda args: print(languages.table()) or 0)
     return parser
@@ -155,9 +199,37 @@ def _build(args) -> int:
         splits=args.splits,
         filters=FilterSettings(langid=not args.no_langid, length_ratio=args.length_ratio, dedupe=not args.no_dedupe),
     )
-    report = build(args.source, args.out, settings, workers=args.workers, progress=not args.quiet)
+    report = build(args.source, args.out, settings, workers=args.workers, progress=not args.quiet,
+                   pair_configs=args.pair_configs or ())
     print(report["summary"])
-    print(f"wrote {args.out} (report: {args.out / 'build_report.json'})")
+    print(f"wrote {args.out} (report: {args.out / 'build_report.json'}, card: {args.out / 'README.md'})")
+    return 0
+
+
+def _card(args) -> int:
+    from dataset_card import write_card
+
+    path = write_card(args.corpus, pair_pivots=list(args.pair_configs or ()) or None, repo_id=args.repo,
+                      top_languages=args.top_languages)
+    print(f"wrote {path} and {args.corpus / 'figures'}/")
+    return 0
+
+
+def _push(args) -> int:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from .push import push
+
+    try:
+        summary = push(args.corpus, args.repo, public=args.public, licence_accepted=args.accept_licence,
+                       batch_files=args.batch_files)
+    except HfHubHTTPError as exc:
+        print(f"ted2025 push: error from the Hub: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ted2025 push: interrupted; the commits made so far are kept: rerun to send the rest", file=sys.stderr)
+        return 130
+    print(summary.summary())
     return 0
 
 

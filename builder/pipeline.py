@@ -195,8 +195,13 @@ def build(
     *,
     workers: int | None = None,
     progress: bool = True,
+    pair_configs: tuple[str, ...] = (),
 ) -> dict:
-    """Build the corpus folder ``out`` from a raw store or a WIT3 folder. Returns the report."""
+    """Build the corpus folder ``out`` from a raw store or a WIT3 folder. Returns the report.
+
+    ``out`` ends with its dataset card (README.md, figures/); ``pair_configs`` (pivot codes, e.g.
+    ``("en",)``) also materialises the pair configs en-xx under pairs/ for the Hub viewer.
+    """
     settings = settings or BuildSettings()
     source, out = Path(source), Path(out)
     if not source.is_dir():
@@ -215,6 +220,9 @@ def build(
         columns = _scan_languages(jobs, wanted)
     for skip in skips:
         report.skip(skip)
+    pair_configs = tuple(languages.get(code).code for code in pair_configs)
+    if missing := [code for code in pair_configs if code not in columns]:
+        raise ValueError(f"--pair-configs {', '.join(missing)}: not in the source, which has {', '.join(columns)}")
 
     staging = staging_for(out)
     writer = CorpusWriter(staging, wide_schema(columns, settings.granularity))
@@ -249,6 +257,9 @@ def build(
     drops.close()
     summary = report.as_dict()
     (staging / "build_report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    from dataset_card import write_card  # imports matplotlib: only once a build gets this far
+
+    write_card(staging, pair_pivots=list(pair_configs) or None)
     commit(staging, out)
     return summary | {"summary": report.summary()}
 

@@ -34,7 +34,10 @@ def wide_schema(language_codes: list[str], granularity: str) -> pa.Schema:
     return pa.schema(fields, metadata={b"ted2025": json.dumps(meta).encode()})
 
 
-class _SplitShards:
+class SplitShards:
+    """The shards of one split: row groups flushed at a byte budget, files rotated at another,
+    renamed to {split}-NNNNN-of-NNNNN.parquet on close."""
+
     def __init__(self, folder: Path, split: str, schema: pa.Schema, row_group_bytes: int, shard_bytes: int):
         self.folder, self.split, self.schema = folder, split, schema
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
@@ -86,7 +89,7 @@ class CorpusWriter:
         self.staging, self.schema = staging, schema
         (staging / "data").mkdir(parents=True)
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
-        self.splits: dict[str, _SplitShards] = {}
+        self.splits: dict[str, SplitShards] = {}
 
     def write(self, split: str, columns: dict[str, list], num_rows: int) -> None:
         if not num_rows:
@@ -97,7 +100,7 @@ class CorpusWriter:
             arrays.append(pa.nulls(num_rows, field.type) if values is None else pa.array(values, field.type))
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         if split not in self.splits:
-            self.splits[split] = _SplitShards(self.staging / "data", split, self.schema, self.row_group_bytes, self.shard_bytes)
+            self.splits[split] = SplitShards(self.staging / "data", split, self.schema, self.row_group_bytes, self.shard_bytes)
         self.splits[split].add(batch)
 
     def close(self) -> dict[str, dict]:

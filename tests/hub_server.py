@@ -16,9 +16,38 @@ against its source: ``HfApi.dataset_info``, ``list_repo_tree``, ``get_paths_info
                                                        ``X-Repo-Commit``, ``Content-Length``, ``Range``
 =====================================================  ============================================
 
+Writing (checked against ``HfApi.create_repo``, ``update_repo_settings``, ``create_commit`` and
+``preupload_lfs_files``, i.e. ``_commit_api.py`` and ``lfs.py``):
+
+=====================================================  ============================================
+``POST /api/repos/create``                             a dataset repo; ``visibility`` is kept, 409
+                                                       if it exists
+``PUT  /api/datasets/{repo}/settings``                 ``visibility`` / ``private``
+``POST /api/validate-yaml``                            only checks that the card's metadata is a
+                                                       YAML mapping (the Hub checks much more)
+``POST /api/datasets/{repo}/preupload/{rev}``          upload mode per file: ``lfs`` for binary
+                                                       samples or files over 10 MB, else
+                                                       ``regular``; ``oid`` of the file already
+                                                       there, so unchanged files are skipped
+``POST /datasets/{repo}.git/info/lfs/objects/batch``   LFS batch API, ``basic`` transfer only: an
+                                                       upload and a verify action per object the
+                                                       store lacks, no actions for one it has
+``PUT  /lfs/objects/{sha256}``                         the upload URL; the body must hash to it
+``POST /datasets/{repo}.git/info/lfs/objects/verify``  the verify action
+``POST /api/datasets/{repo}/commit/{rev}``             NDJSON: ``header``, ``file`` (base64),
+                                                       ``lfsFile`` (by sha256), ``deletedFile``,
+                                                       ``deletedFolder``
+=====================================================  ============================================
+
+There is no Xet: huggingface_hub 2.4 uploads through Xet whenever ``hf_xet`` is installed, a
+client-side decision (``utils._runtime.is_xet_available``) that no server answer changes, so
+:func:`hub_environment` sets ``HF_HUB_DISABLE_XET`` and the client uses the LFS batch API.
+Privacy is recorded and reported, not enforced; every ``Authorization`` header is kept in
+``.authorizations`` so tests can check a token was sent.
+
 Errors carry the ``X-Error-Code`` header (``RepoNotFound``, ``RevisionNotFound``,
 ``EntryNotFound``) that ``huggingface_hub.utils.hf_raise_for_status`` turns into its exceptions.
-To add endpoints (upload: ``preupload``, ``commit``), add a method and a line to ``HubServer.ROUTES``.
+To add endpoints, add a method and a line to ``HubServer.ROUTES``.
 
 Use::
 
@@ -29,11 +58,14 @@ Use::
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +78,9 @@ REPO = r"(?P<repo>[^/]+/[^/]+)"
 REV = r"(?P<rev>[^/]+)"
 DEFAULT_BRANCH = "main"
 SKIPPED_DIRS = {".git", ".cache"}
+OID = r"(?P<oid>[0-9a-f]{64})"
+REGULAR_MAX_BYTES = 10 * 1024 * 1024  # larger files go through LFS, as on the Hub
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n"
 
 
 @dataclass
@@ -72,6 +107,14 @@ class HubServer:
         ("POST", rf"/api/datasets/{REPO}/paths-info/{REV}", "paths_info"),
         ("HEAD", rf"/datasets/{REPO}/resolve/{REV}/(?P<path>.+)", "resolve"),
         ("GET", rf"/datasets/{REPO}/resolve/{REV}/(?P<path>.+)", "resolve"),
+        ("POST", r"/api/repos/create", "create_repo"),
+        ("PUT", rf"/api/datasets/{REPO}/settings", "repo_settings"),
+        ("POST", r"/api/validate-yaml", "validate_yaml"),
+        ("POST", rf"/api/datasets/{REPO}/preupload/{REV}", "preupload"),
+        ("POST", rf"/datasets/{REPO}\.git/info/lfs/objects/batch", "lfs_batch"),
+        ("PUT", rf"/lfs/objects/{OID}", "lfs_upload"),
+        ("POST", rf"/datasets/{REPO}\.git/info/lfs/objects/verify", "lfs_verify"),
+        ("POST", rf"/api/datasets/{REPO}/commit/{REV}", "commit_files"),
     ]
 
     def __init__(self, root: str | os.PathLike, page_size: int = 1000):
@@ -82,7 +125,13 @@ class HubServer:
             (method, re.compile(pattern + r"$"), getattr(self, name)) for method, pattern, name in self.ROUTES
         ]
         self._blob_ids: dict[tuple[str, int, int], str] = {}
+        self._sha256s: dict[tuple[str, int, int], str] = {}
         self._httpd: ThreadingHTTPServer | None = None
+        self.private: dict[str, bool] = {}  # repo -> private, for repos created or changed here
+        self.authorizations: list[str] = []  # every Authorization header received
+        self._lfs_paths: dict[tuple[str, str], tuple[str, int, int]] = {}  # (repo, path) -> (sha256, size, mtime_ns)
+        self._lfs_store: Path | None = None  # uploaded LFS objects, by sha256, until a commit uses them
+        self._commit_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -92,6 +141,7 @@ class HubServer:
         return f"http://{host}:{port}"
 
     def __enter__(self) -> HubServer:
+        self._lfs_store = Path(tempfile.mkdtemp(prefix="hub-lfs-"))
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, name="hub-server", daemon=True).start()
@@ -100,10 +150,13 @@ class HubServer:
     def __exit__(self, *exc) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        shutil.rmtree(self._lfs_store, ignore_errors=True)
 
     def dispatch(self, method: str, target: str, body: bytes, headers) -> Response:
         url = urlsplit(target)
         self.requests.append((method, unquote(url.path)))
+        if headers.get("Authorization"):
+            self.authorizations.append(headers["Authorization"])
         for route_method, pattern, handler in self._routes:
             if route_method == method and (match := pattern.match(url.path)):
                 args = {key: unquote(value) for key, value in match.groupdict().items() if value is not None}
@@ -151,9 +204,34 @@ class HubServer:
             self._blob_ids[key] = digest.hexdigest()
         return self._blob_ids[key]
 
+    def sha256(self, file: Path) -> str:
+        stat = file.stat()
+        key = (str(file), stat.st_size, stat.st_mtime_ns)
+        if key not in self._sha256s:
+            digest = hashlib.sha256()
+            with open(file, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            self._sha256s[key] = digest.hexdigest()
+        return self._sha256s[key]
+
+    def lfs_info(self, repo: str, path: str, file: Path) -> dict | None:
+        """LFS pointer of a file committed through LFS (and not changed on disk since)."""
+        recorded = self._lfs_paths.get((repo, path))
+        stat = file.stat()
+        if recorded is None or recorded[1:] != (stat.st_size, stat.st_mtime_ns):
+            return None
+        pointer = LFS_POINTER.format(oid=recorded[0], size=stat.st_size).encode()
+        return {"oid": recorded[0], "size": stat.st_size, "pointerSize": len(pointer),
+                "pointer_blob_id": hashlib.sha1(b"blob %d\0" % len(pointer) + pointer).hexdigest()}
+
     def entry(self, repo: str, path: str) -> dict:
         target = self.repo_dir(repo) / path
         if target.is_file():
+            if lfs := self.lfs_info(repo, path, target):
+                # As on the Hub: the git oid is the pointer's blob id; the content's sha256 is under "lfs".
+                blob_id = lfs.pop("pointer_blob_id")
+                return {"type": "file", "oid": blob_id, "size": target.stat().st_size, "path": path, "lfs": lfs}
             return {"type": "file", "oid": self.blob_id(target), "size": target.stat().st_size, "path": path}
         if target.is_dir() and path:
             return {"type": "directory", "oid": hashlib.sha1(path.encode()).hexdigest(), "size": 0, "path": path}
@@ -164,7 +242,7 @@ class HubServer:
     def repo_info(self, repo: str, rev: str = DEFAULT_BRANCH, **_) -> Response:
         commit = self.check_revision(repo, rev)
         siblings = [{"rfilename": path} for path in self.files(repo)]
-        info = {"id": repo, "author": repo.split("/")[0], "sha": commit, "private": False, "gated": False,
+        info = {"id": repo, "author": repo.split("/")[0], "sha": commit, "private": self.private.get(repo, False), "gated": False,
                 "disabled": False, "tags": [], "siblings": siblings, "lastModified": "2025-01-01T00:00:00.000Z"}
         return _json(200, info)
 
@@ -213,7 +291,8 @@ class HubServer:
             raise HubError(404, "EntryNotFound", f"{path} is a folder of {repo}")
         file = self.repo_dir(repo) / path
         size = entry["size"]
-        base = {"ETag": f'"{entry["oid"]}"', "X-Repo-Commit": commit, "Accept-Ranges": "bytes",
+        etag = entry["lfs"]["oid"] if "lfs" in entry else entry["oid"]  # the Hub's ETag of an LFS file is its sha256
+        base = {"ETag": f'"{etag}"', "X-Repo-Commit": commit, "Accept-Ranges": "bytes",
                 "Content-Type": "application/octet-stream"}
         start, end = 0, size - 1
         status = 200
@@ -229,6 +308,133 @@ class HubServer:
             f.seek(start)
             return Response(status, f.read(length), base)
 
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def create_repo(self, body: bytes, **_) -> Response:
+        payload = json.loads(body or b"{}")
+        if payload.get("type") != "dataset":
+            raise HubError(400, "BadRequest", "this loopback Hub serves dataset repos only")
+        if not payload.get("organization"):
+            raise HubError(400, "BadRequest", "give the repo as org/name: this loopback Hub has no user namespace")
+        repo = f"{payload['organization']}/{payload['name']}"
+        folder = self.root / repo
+        if folder.is_dir():  # the Hub's 409 carries the url, which create_repo(exist_ok=True) returns
+            message = f"You already created this dataset repo: {repo}"
+            return _json(409, {"error": message, "url": f"{self.url}/datasets/{repo}"}, {"X-Error-Message": message})
+        folder.mkdir(parents=True)
+        self.private[repo] = payload.get("visibility") == "private"
+        return _json(200, {"url": f"{self.url}/datasets/{repo}", "name": repo})
+
+    def repo_settings(self, repo: str, body: bytes, **_) -> Response:
+        self.repo_dir(repo)
+        payload = json.loads(body or b"{}")
+        if "visibility" in payload:
+            self.private[repo] = payload["visibility"] == "private"
+        elif "private" in payload:
+            self.private[repo] = bool(payload["private"])
+        return _json(200, {})
+
+    def validate_yaml(self, body: bytes, **_) -> Response:
+        import yaml  # huggingface_hub's dependency
+
+        content = json.loads(body or b"{}").get("content", "")
+        match = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", content, re.DOTALL)
+        try:
+            metadata = yaml.safe_load(match.group(1)) if match else {}
+        except yaml.YAMLError as e:
+            return _json(400, {"errors": [{"message": f"invalid YAML: {e}"}]})
+        if not isinstance(metadata, dict):
+            return _json(400, {"errors": [{"message": "metadata must be a YAML mapping"}]})
+        return _json(200, {"errors": [], "warnings": []})
+
+    def preupload(self, repo: str, rev: str, body: bytes, query: dict, **_) -> Response:
+        self.check_revision(repo, rev)
+        if query.get("create_pr"):
+            raise HubError(400, "BadRequest", "pull requests are not supported by this loopback Hub")
+        files = []
+        for file in json.loads(body or b"{}").get("files", []):
+            sample = base64.b64decode(file["sample"])
+            mode = "lfs" if b"\0" in sample or file["size"] > REGULAR_MAX_BYTES else "regular"
+            existing = self.repo_dir(repo) / file["path"]
+            oid = None
+            if existing.is_file():  # as the client computes it: sha256 for LFS, git blob id otherwise
+                oid = self.sha256(existing) if mode == "lfs" else self.blob_id(existing)
+            files.append({"path": file["path"], "uploadMode": mode, "shouldIgnore": False, "oid": oid})
+        return _json(200, {"files": files, "commitOid": self.commit(repo)})
+
+    def lfs_object(self, oid: str) -> Path:
+        return self._lfs_store / oid
+
+    def lfs_batch(self, repo: str, body: bytes, **_) -> Response:
+        self.repo_dir(repo)
+        payload = json.loads(body or b"{}")
+        if payload.get("operation") != "upload" or "basic" not in payload.get("transfers", ["basic"]):
+            raise HubError(400, "BadRequest", "only uploads with the basic transfer are supported")
+        objects = []
+        for item in payload.get("objects", []):
+            oid, size = item["oid"], item["size"]
+            stored = self.lfs_object(oid)
+            entry = {"oid": oid, "size": size, "authenticated": True}
+            if not (stored.is_file() and stored.stat().st_size == size):  # no actions: already stored
+                entry["actions"] = {
+                    "upload": {"href": f"{self.url}/lfs/objects/{oid}", "header": {}},
+                    "verify": {"href": f"{self.url}/datasets/{repo}.git/info/lfs/objects/verify", "header": {}},
+                }
+            objects.append(entry)
+        return _json(200, {"transfer": "basic", "objects": objects}, {"Content-Type": "application/vnd.git-lfs+json"})
+
+    def lfs_upload(self, oid: str, body: bytes, **_) -> Response:
+        if hashlib.sha256(body).hexdigest() != oid:
+            raise HubError(400, "BadRequest", f"uploaded content does not hash to {oid}")
+        partial = self._lfs_store / f".{oid}.{threading.get_ident()}"
+        partial.write_bytes(body)
+        os.replace(partial, self.lfs_object(oid))
+        return Response(200, b"", {"ETag": f'"{hashlib.md5(body).hexdigest()}"'})
+
+    def lfs_verify(self, repo: str, body: bytes, **_) -> Response:
+        item = json.loads(body or b"{}")
+        stored = self.lfs_object(item.get("oid", ""))
+        if not (stored.is_file() and stored.stat().st_size == item.get("size")):
+            raise HubError(404, "EntryNotFound", f"LFS object {item.get('oid')} was not uploaded")
+        return _json(200, {})
+
+    def commit_files(self, repo: str, rev: str, body: bytes, query: dict, **_) -> Response:
+        if rev != DEFAULT_BRANCH:
+            raise HubError(400, "BadRequest", f"this loopback Hub commits to {DEFAULT_BRANCH} only")
+        if query.get("create_pr"):
+            raise HubError(400, "BadRequest", "pull requests are not supported by this loopback Hub")
+        folder = self.repo_dir(repo)
+        lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+        if not lines or lines[0].get("key") != "header":
+            raise HubError(400, "BadRequest", "a commit starts with a header line")
+        with self._commit_lock:
+            for line in lines[1:]:
+                key, value = line["key"], line["value"]
+                target = folder / value["path"].strip("/")
+                if not target.resolve().is_relative_to(folder.resolve()):
+                    raise HubError(400, "BadRequest", f"path outside the repo: {value['path']}")
+                if key == "file":
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(base64.b64decode(value["content"]))
+                    self._lfs_paths.pop((repo, value["path"]), None)
+                elif key == "lfsFile":
+                    stored = self.lfs_object(value["oid"])
+                    if not stored.is_file():
+                        raise HubError(400, "BadRequest", f"LFS object {value['oid']} of {value['path']} was never uploaded")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(stored, target)
+                    stat = target.stat()
+                    self._lfs_paths[(repo, value["path"])] = (value["oid"], stat.st_size, stat.st_mtime_ns)
+                elif key == "deletedFile":
+                    target.unlink(missing_ok=True)
+                elif key == "deletedFolder":
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    raise HubError(400, "BadRequest", f"unsupported commit operation {key!r}")
+            commit = self.commit(repo)
+        return _json(200, {"commitUrl": f"{self.url}/datasets/{repo}/commit/{commit}", "commitOid": commit,
+                           "pullRequestUrl": None})
 
 def _byte_range(header: str, size: int):
     """(first, last) byte of a single ``bytes=`` range, "unsatisfiable", or None to send everything."""
@@ -253,9 +459,20 @@ def _handler_for(server: HubServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the client's connection pool expects
 
-        def _serve(self) -> None:
+        def _read_body(self) -> bytes:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()  # the CRLF after each chunk
+                while self.rfile.readline().strip():  # trailers, up to the blank line
+                    pass
+                return b"".join(chunks)
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            return self.rfile.read(length) if length else b""
+
+        def _serve(self) -> None:
+            body = self._read_body()
             try:
                 response = server.dispatch(self.command, self.path, body, self.headers)
             except Exception as e:  # a bug in a route: answer 500 rather than hang the client
@@ -296,8 +513,9 @@ def hub_environment(monkeypatch, endpoint: str, hf_home: str | os.PathLike) -> N
     hf_home = str(hf_home)
     hub_cache = os.path.join(hf_home, "hub")
     for name, value in {"HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0",
-                        "HF_HOME": hf_home, "HF_HUB_CACHE": hub_cache}.items():
+                        "HF_HOME": hf_home, "HF_HUB_CACHE": hub_cache, "HF_HUB_DISABLE_XET": "1"}.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setattr(hub_constants, "HF_HUB_DISABLE_XET", True)  # this server speaks LFS, not Xet
     monkeypatch.setattr(hub_constants, "ENDPOINT", endpoint)
     url_template = endpoint + "/{repo_id}/resolve/{revision}/{filename}"
     monkeypatch.setattr(hub_constants, "HUGGINGFACE_CO_URL_TEMPLATE", url_template)

@@ -1,0 +1,80 @@
+"""Instruction tuning on TED2025 with TRL: translation X -> Y and X -> Y and Z, built from the
+multi-way data, in the conversational ``messages`` format with the model's chat template and an
+assistant-only loss.
+
+```bash
+# QLoRA on one 24 GB GPU
+accelerate launch --config_file recipes/accelerate_configs/single_gpu.yaml recipes/sft.py \
+    --config recipes/qwen2.5-7b/sft/config_qlora.yaml
+
+# a few steps on a CPU, with a tiny local model (python recipes/smoke/make_tiny_model.py TINY)
+accelerate launch recipes/sft.py --config recipes/smoke/sft.yaml --model_name_or_path TINY --output_dir RUN_SFT
+```
+
+A model without a chat template gets the documented default, recipes/default_chat_template.jinja.
+Directions, phrasings and multi-target instructions are defined in :mod:`recipes.data`.
+"""
+
+from accelerate import PartialState
+from trl import ModelConfig, SFTConfig, get_peft_config, get_quantization_config
+
+from recipes import data
+from recipes.training import (
+    RecipeParser,
+    SFTScriptArguments,
+    Ted2025Trainer,
+    check_before_loading,
+    last_checkpoint,
+    load_tokenizer,
+    run_record,
+    set_model_init_kwargs,
+)
+
+
+def main(script_args, training_args, model_args, callbacks=None):
+    check_before_loading(script_args, training_args, model_args)
+    set_model_init_kwargs(training_args, model_args)
+    tokenizer = load_tokenizer(training_args, model_args)
+    data.ensure_chat_template(tokenizer, training_args.assistant_only_loss, training_args.chat_template_path)
+
+    with PartialState().main_process_first():
+        corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+        common = dict(corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
+                      seed=training_args.seed)
+        train_dataset, train_summary = data.sft_dataset(
+            split=script_args.dataset_train_split, settings=script_args.sft_settings(), **common
+        )
+        eval_dataset, eval_summary = None, None
+        if training_args.eval_strategy != "no":
+            eval_dataset, eval_summary = data.sft_dataset(
+                split=script_args.dataset_test_split, settings=script_args.sft_settings(eval=True), **common
+            )
+
+    trainer = Ted2025Trainer(
+        model=model_args.model_name_or_path,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        peft_config=get_peft_config(model_args),
+        quantization_config=get_quantization_config(model_args),
+        callbacks=callbacks,
+        run_record=run_record("sft", script_args, training_args, model_args, train_summary, eval_summary),
+    )
+    trainer.train(resume_from_checkpoint=last_checkpoint(training_args))
+    trainer.save_model(training_args.output_dir)
+    trainer.accelerator.print(f"Model saved to {training_args.output_dir}.")
+    if training_args.push_to_hub:
+        trainer.push_to_hub()
+        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
+    trainer.end()
+    return trainer
+
+
+def make_parser():
+    return RecipeParser((SFTScriptArguments, SFTConfig, ModelConfig))
+
+
+if __name__ == "__main__":
+    script_args, training_args, model_args = make_parser().parse_args_and_config()
+    main(script_args, training_args, model_args)
