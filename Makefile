@@ -41,6 +41,10 @@ endif
 		--output_dir $(DEMO)/run-cpt --dataset_name $(DEMO)/corpus --build_smoke_corpus false
 	$(BIN)/accelerate launch recipes/sft.py --config recipes/smoke/sft.yaml --model_name_or_path $(DEMO)/tiny-model \
 		--output_dir $(DEMO)/run-sft --dataset_name $(DEMO)/corpus --build_smoke_corpus false
+	@echo "== evaluation of the smoke adapter: MT (chrF++/BLEU), a local lm-eval task, the alignment probe"
+	$(BIN)/python recipes/eval.py --config recipes/smoke/eval.yaml --model_name_or_path $(DEMO)/tiny-model \
+		--adapter $(DEMO)/run-sft --output_dir $(DEMO)/eval --dataset_name $(DEMO)/corpus --build_smoke_corpus false
+	@cat $(DEMO)/eval/results.md
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -39,6 +39,10 @@ Writing (checked against ``HfApi.create_repo``, ``update_repo_settings``, ``crea
                                                        ``deletedFolder``
 =====================================================  ============================================
 
+``HubServer(root, repo_type="model")`` serves ``{root}/{org}/{name}/`` as *model* repos instead, at
+the model URLs: ``/api/models/{repo}/...`` for the API and ``/{repo}/resolve/...`` and
+``/{repo}.git/info/lfs/...`` without the ``/datasets`` prefix (one repo type per server).
+
 There is no Xet: huggingface_hub 2.4 uploads through Xet whenever ``hf_xet`` is installed, a
 client-side decision (``utils._runtime.is_xet_available``) that no server answer changes, so
 :func:`hub_environment` sets ``HF_HUB_DISABLE_XET`` and the client uses the LFS batch API.
@@ -117,12 +121,19 @@ class HubServer:
         ("POST", rf"/api/datasets/{REPO}/commit/{REV}", "commit_files"),
     ]
 
-    def __init__(self, root: str | os.PathLike, page_size: int = 1000):
+    def __init__(self, root: str | os.PathLike, page_size: int = 1000, repo_type: str = "dataset"):
+        if repo_type not in ("dataset", "model"):
+            raise ValueError(f"repo_type must be dataset or model, got {repo_type!r}")
         self.root = Path(root)
         self.page_size = page_size
+        self.repo_type = repo_type
+        # URL prefixes of this repo type: the routes are written for datasets, models drop "datasets/"
+        self.web_prefix = "/datasets" if repo_type == "dataset" else ""
+        self.api_prefix = f"/api/{repo_type}s"
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
         self._routes = [
-            (method, re.compile(pattern + r"$"), getattr(self, name)) for method, pattern, name in self.ROUTES
+            (method, re.compile(self._for_repo_type(pattern) + r"$"), getattr(self, name))
+            for method, pattern, name in self.ROUTES
         ]
         self._blob_ids: dict[tuple[str, int, int], str] = {}
         self._sha256s: dict[tuple[str, int, int], str] = {}
@@ -132,6 +143,13 @@ class HubServer:
         self._lfs_paths: dict[tuple[str, str], tuple[str, int, int]] = {}  # (repo, path) -> (sha256, size, mtime_ns)
         self._lfs_store: Path | None = None  # uploaded LFS objects, by sha256, until a commit uses them
         self._commit_lock = threading.Lock()
+
+    def _for_repo_type(self, pattern: str) -> str:
+        if pattern.startswith("/api/datasets/"):
+            return self.api_prefix + pattern.removeprefix("/api/datasets")
+        if pattern.startswith("/datasets/"):
+            return self.web_prefix + pattern.removeprefix("/datasets")
+        return pattern
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -268,7 +286,7 @@ class HubServer:
         headers = {}
         if start + self.page_size < len(entries):
             next_query = f"recursive={str(recursive).lower()}&cursor={start + self.page_size}"
-            next_url = f"{self.url}/api/datasets/{repo}/tree/{quote(rev, safe='')}/{quote(path)}?{next_query}"
+            next_url = f"{self.url}{self.api_prefix}/{repo}/tree/{quote(rev, safe='')}/{quote(path)}?{next_query}"
             headers["Link"] = f'<{next_url}>; rel="next"'
         return _json(200, page, headers)
 
@@ -313,18 +331,18 @@ class HubServer:
 
     def create_repo(self, body: bytes, **_) -> Response:
         payload = json.loads(body or b"{}")
-        if payload.get("type") != "dataset":
-            raise HubError(400, "BadRequest", "this loopback Hub serves dataset repos only")
+        if payload.get("type", "model") != self.repo_type:
+            raise HubError(400, "BadRequest", f"this loopback Hub serves {self.repo_type} repos only")
         if not payload.get("organization"):
             raise HubError(400, "BadRequest", "give the repo as org/name: this loopback Hub has no user namespace")
         repo = f"{payload['organization']}/{payload['name']}"
         folder = self.root / repo
         if folder.is_dir():  # the Hub's 409 carries the url, which create_repo(exist_ok=True) returns
-            message = f"You already created this dataset repo: {repo}"
-            return _json(409, {"error": message, "url": f"{self.url}/datasets/{repo}"}, {"X-Error-Message": message})
+            message = f"You already created this {self.repo_type} repo: {repo}"
+            return _json(409, {"error": message, "url": f"{self.url}{self.web_prefix}/{repo}"}, {"X-Error-Message": message})
         folder.mkdir(parents=True)
         self.private[repo] = payload.get("visibility") == "private"
-        return _json(200, {"url": f"{self.url}/datasets/{repo}", "name": repo})
+        return _json(200, {"url": f"{self.url}{self.web_prefix}/{repo}", "name": repo})
 
     def repo_settings(self, repo: str, body: bytes, **_) -> Response:
         self.repo_dir(repo)
@@ -379,7 +397,7 @@ class HubServer:
             if not (stored.is_file() and stored.stat().st_size == size):  # no actions: already stored
                 entry["actions"] = {
                     "upload": {"href": f"{self.url}/lfs/objects/{oid}", "header": {}},
-                    "verify": {"href": f"{self.url}/datasets/{repo}.git/info/lfs/objects/verify", "header": {}},
+                    "verify": {"href": f"{self.url}{self.web_prefix}/{repo}.git/info/lfs/objects/verify", "header": {}},
                 }
             objects.append(entry)
         return _json(200, {"transfer": "basic", "objects": objects}, {"Content-Type": "application/vnd.git-lfs+json"})
@@ -433,7 +451,7 @@ class HubServer:
                 else:
                     raise HubError(400, "BadRequest", f"unsupported commit operation {key!r}")
             commit = self.commit(repo)
-        return _json(200, {"commitUrl": f"{self.url}/datasets/{repo}/commit/{commit}", "commitOid": commit,
+        return _json(200, {"commitUrl": f"{self.url}{self.web_prefix}/{repo}/commit/{commit}", "commitOid": commit,
                            "pullRequestUrl": None})
 
 def _byte_range(header: str, size: int):
