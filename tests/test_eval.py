@@ -416,3 +416,12 @@ def test_push_creates_a_private_repo_with_a_card(model_hub, smoke_eval):
     assert model_hub.private["org/new-model"] is True
     card = ModelCard((model_hub.root / "org" / "new-model" / "README.md").read_text())
     assert card.data.model_name == "new-model" and len(card.data.eval_results) == 3 * 2 + 1
+
+
+def test_gpu_eval_profile_parses_and_refuses_a_machine_without_cuda():
+    config = REPO_ROOT / "recipes" / "qwen2.5-7b" / "eval" / "config_qlora.yaml"
+    script_args, eval_args, model_args = evaluation.make_parser().parse_args_and_config(["--config", str(config)])
+    assert script_args.device_profile == "gpu" and model_args.load_in_4bit
+    if not torch.cuda.is_available():
+        with pytest.raises(Exception, match="CUDA"):
+            evaluation.check_device(script_args.device_profile)
