@@ -553,3 +553,19 @@ def test_real_wit3_build_loads(wit3_dir, tmp_path, load):
     expected = reference_rows(out, [splits[0]], ["en", "ar", "de", "fr", "ja", "ko", "zh-cn"])
     assert as_rows(seven) == expected and len(expected) > 100
     assert set(seven[0]["translation"]) == {"en", "ar", "de", "fr", "ja", "ko", "zh-cn"}
+
+
+@pytest.mark.real_data
+def test_readme_example_on_real_ted_webvtt(vtt_dir, tmp_path, load, monkeypatch):
+    """The README's `load_dataset("ted2025", "en-zh-sw")`, on a corpus built from TED's own subtitles."""
+    from builder.pipeline import BuildSettings, build
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TED2025_PATH", raising=False)
+    build(vtt_dir, tmp_path / "ted2025", BuildSettings(splits={"train": 1.0}), progress=False, workers=1)
+    ds = load(name="en-zh-sw")
+    assert list(ds) == ["train"]
+    rows = ds["train"]
+    assert rows.num_rows >= 15 and set(rows["talk_id"]) == {10}  # talk 1500 has no Swahili
+    assert rows[0]["translation"]["en"].startswith("What if you could take a pill")
+    assert all(row["translation"]["sw"] and row["translation"]["zh-cn"] for row in rows)
