@@ -31,7 +31,6 @@ from recipes.training import (
     RecipeParser,
     Ted2025Trainer,
     check_before_loading,
-    last_checkpoint,
     load_tokenizer,
     run_record,
     set_model_init_kwargs,
@@ -70,13 +69,7 @@ def main(script_args, training_args, model_args, callbacks=None):
         callbacks=callbacks,
         run_record=run_record("cpt", script_args, training_args, model_args, train_summary, eval_summary),
     )
-    trainer.train(resume_from_checkpoint=last_checkpoint(training_args))
-    trainer.save_model(training_args.output_dir)
-    trainer.accelerator.print(f"Model saved to {training_args.output_dir}.")
-    if training_args.push_to_hub:
-        trainer.push_to_hub()
-        trainer.accelerator.print(f"Model pushed to https://huggingface.co/{trainer.hub_model_id}.")
-    trainer.end()
+    trainer.run()  # train (resuming from the last checkpoint), save, push when asked
     return trainer
 
 

@@ -240,6 +240,16 @@ class Ted2025Trainer(SFTTrainer):
             record_path.write_text(json.dumps(run_record, indent=2, default=str) + "\n", encoding="utf-8")
             self.create_model_card()
 
+    def run(self) -> None:
+        """Train (resuming from the last checkpoint in output_dir), save, and push when asked."""
+        self.train(resume_from_checkpoint=last_checkpoint(self.args))
+        self.save_model(self.args.output_dir)
+        self.accelerator.print(f"Model saved to {self.args.output_dir}.")
+        if self.args.push_to_hub:
+            self.push_to_hub()
+            self.accelerator.print(f"Model pushed to https://huggingface.co/{self.hub_model_id}.")
+        self.end()
+
     def create_model_card(self, model_name=None, dataset_name=None, tags=None):
         dataset_name = dataset_name or hub_dataset_id(self.run_record["corpus"])
         tags = ["ted2025", f"ted2025-{self.run_record['recipe']}", *([tags] if isinstance(tags, str) else tags or [])]
