@@ -361,7 +361,7 @@ def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
         raise ValueError(f"{report_path} is not valid JSON: {e}") from e
     if report is not None:
         return {
-            split: [_join(root, path) for path in info.get("files", [])]
+            split: [_join(root, _shard_entry(path, report_path)) for path in info.get("files", [])]
             for split, info in report.get("splits", {}).items()
             if info.get("files")
         }
@@ -380,6 +380,14 @@ def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
                 raise MissingShardError(path, f"not found (the {split} split has {count} shards)")
         files_by_split[split] = paths
     return files_by_split
+
+
+def _shard_entry(path, report_path: str) -> str:
+    """A shard named by build_report.json: ``data/<split>-NNNNN-of-NNNNN.parquet`` and nothing
+    else, so that a report (possibly from a Hub repo) cannot point the reader outside the corpus."""
+    if not (isinstance(path, str) and path.startswith("data/") and SHARD_NAME.match(path[len("data/"):])):
+        raise ValueError(f"{report_path} names {path!r} as a shard; shards are data/<split>-NNNNN-of-NNNNN.parquet")
+    return path
 
 
 def _read_footer(path: str, storage_options: dict) -> pq.FileMetaData:

@@ -73,6 +73,10 @@ class FilterSettings:
     length_ratio_min_chars: int = 30  # pivot cells shorter than this are not judged
     dedupe: bool = True
 
+    def __post_init__(self):
+        if self.length_ratio and self.length_ratio < 1:
+            raise ValueError(f"length_ratio must be 0 (off) or >= 1, got {self.length_ratio}")
+
 
 class CellFilter:
     """Per-cell filters of one talk, applied in segment order. Counts every drop by reason.
@@ -91,11 +95,9 @@ class CellFilter:
         if not text:
             return "empty"
         s = self.settings
-        if s.dedupe:
-            key = (language, text.casefold())
-            if key in self.seen:
-                return "duplicate_in_talk"
-            self.seen.add(key)
+        key = (language, text.casefold())
+        if s.dedupe and key in self.seen:
+            return "duplicate_in_talk"
         if s.langid and len(text) >= s.langid_min_chars and language_mismatch(language, text, s.langid_min_percent):
             return "langid_mismatch"
         if (
@@ -104,10 +106,12 @@ class CellFilter:
             and language != self.pivot
             and len(pivot_text) >= s.length_ratio_min_chars
         ):
-            expected = len(pivot_text) * languages.chars_per_en_char(language)
+            # the priors are per English character; the pivot need not be English
+            expected = len(pivot_text) * languages.chars_per_en_char(language) / languages.chars_per_en_char(self.pivot)
             ratio = len(text) / expected
             if ratio > s.length_ratio or ratio < 1 / s.length_ratio:
                 return "length_ratio"
+        self.seen.add(key)  # only kept cells make later ones duplicates
         return None
 
 

@@ -42,6 +42,8 @@ def parse_transcript_json(data: bytes) -> list[Cue]:
         doc = json.loads(decode(data, "json"))
     except json.JSONDecodeError as exc:
         raise InputError("malformed_json", f"line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError("malformed_json", "nested too deeply") from None
     paragraphs = doc.get("paragraphs") if isinstance(doc, dict) else None
     if not isinstance(paragraphs, list):
         raise InputError("malformed_json", "no 'paragraphs' list")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .records import Skip, Talk, Track
 from .report import BuildReport, TalkCounts
 from .segment import GRANULARITIES, cue_units, units_for
 from .splits import DEFAULT_SPLITS, assign
-from .store import LANG_FILE, discover, read_talk
+from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
 from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, wide_schema, write_table
 
@@ -68,6 +69,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     timed = True
     for code, track in talk.tracks.items():
         counts.cues += len(track.cues)
+        counts.formats[track.source] += 1
         cues = _clean_cues(track, counts)
         timed = track.timed
         # Untimed (WIT3) segments are already sentences, with exact positions: keep them whole.
@@ -164,15 +166,7 @@ def _process(job: tuple[Path | Talk, BuildSettings, frozenset | None]) -> TalkRe
 
 def _scan_languages(folders: list[Path], wanted: frozenset | None) -> list[str]:
     """Languages that have at least one file: the wide table's columns, in registry order."""
-    found = set()
-    for folder in folders:
-        for name in os.listdir(folder):
-            match = LANG_FILE.match(name)
-            if match:
-                try:
-                    found.add(languages.from_ted(match["code"]).code)
-                except languages.UnknownLanguageError:
-                    pass  # read_talk reports it
+    found = set().union(*(languages_in(folder) for folder in folders))
     if wanted is not None:
         found &= wanted
     return sorted(found, key=languages.rank)
@@ -209,7 +203,7 @@ def build(
     check_replaceable(out)
     wanted = frozenset(languages.get(c).code for c in settings.languages) if settings.languages else None
     kind = "wit3" if is_wit3(source) else "raw"
-    report = BuildReport(str(source), kind, _settings_dict(settings))
+    report = BuildReport(str(source), kind, _settings_dict(settings), synthetic=synthetic_marker(source))
 
     if kind == "wit3":
         talks, skips = read_wit3(source, wanted)
@@ -246,6 +240,15 @@ def build(
             drops.extend(result.drops)
             bar.update()
             bar.set_postfix(rows=report.totals.rows, refresh=False)
+    except BaseException:
+        # Ctrl-C or an error: stop the workers now (close() would let them finish the whole
+        # corpus) and leave no staging folder behind; OUT is untouched.
+        if pool:
+            pool.terminate()
+        writer.abort()
+        drops.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         bar.close()
         if pool:

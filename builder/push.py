@@ -7,7 +7,7 @@ TED's licence is CC BY-NC-ND 4.0, so a repo is created **private**; a public pus
   the others) and only new or changed files are sent;
 * files go in batches, one commit per batch, so an interrupted push keeps what it committed and
   a rerun sends the rest (LFS/Xet objects already uploaded are not sent again either);
-* the card (``README.md``) goes in the last commit, with the deletion of stale files under
+* the card (``README.md``) and ``build_report.json`` go in the last commit, with the deletion of stale files under
   ``data/``, ``pairs/`` and ``figures/``, so the viewer never reads a card naming missing files.
 
 It uses ``HfApi.create_commit`` rather than ``upload_folder``: in huggingface_hub 2.4 the
@@ -98,12 +98,16 @@ def local_files(root: Path) -> list[LocalFile]:
     return found
 
 
+LAST_FILES = (CARD_NAME, "build_report.json")  # they name the shards: published only once all are there
+
+
 def plan_batches(changed: list[LocalFile], batch_files: int) -> list[list[LocalFile]]:
-    """Batches of at most ``batch_files`` files; the card is alone in the last one."""
-    card = [f for f in changed if f.path == CARD_NAME]
-    rest = [f for f in changed if f.path != CARD_NAME]
+    """Batches of at most ``batch_files`` files; the card and the build report come last,
+    together, so a half-pushed repo never has a report (or card) naming shards it lacks."""
+    last = [f for f in changed if f.path in LAST_FILES]
+    rest = [f for f in changed if f.path not in LAST_FILES]
     batches = [rest[i:i + batch_files] for i in range(0, len(rest), batch_files)]
-    return batches + [card] if card else batches
+    return batches + [last] if last else batches
 
 
 def push(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from .records import Skip
+from .write import FORMAT_VERSION
 
 MAX_SKIPS_LISTED = 10_000
 
@@ -26,12 +27,14 @@ class TalkCounts:
     cells_kept: Counter = field(default_factory=Counter)  # language -> cells
     cells_dropped: Counter = field(default_factory=Counter)  # reason -> cells
     parallelism: Counter = field(default_factory=Counter)  # languages in row -> rows
+    formats: Counter = field(default_factory=Counter)  # "json" | "vtt" | "wit3" -> tracks read
 
 
 class BuildReport:
-    def __init__(self, source: str, source_kind: str, settings: dict):
+    def __init__(self, source: str, source_kind: str, settings: dict, synthetic: dict | None = None):
         self.started = time.monotonic()
         self.source, self.source_kind, self.settings = source, source_kind, settings
+        self.synthetic = synthetic  # the generator's marker when the store is synthetic
         self.totals = TalkCounts()
         self.talks_seen = 0
         self.talks_written = 0
@@ -52,6 +55,7 @@ class BuildReport:
         t.cells_kept.update(counts.cells_kept)
         t.cells_dropped.update(counts.cells_dropped)
         t.parallelism.update(counts.parallelism)
+        t.formats.update(counts.formats)
         if split is not None:
             self.talks_written += 1
             self.talks_per_split[split] += 1
@@ -64,8 +68,9 @@ class BuildReport:
         t = self.totals
         splits = {name: {**info, "num_talks": self.talks_per_split[name]} for name, info in self.splits.items()}
         return {
-            "format_version": 1,
-            "source": {"path": self.source, "kind": self.source_kind},
+            "format_version": FORMAT_VERSION,
+            "source": {"path": self.source, "kind": self.source_kind, "formats": dict(sorted(t.formats.items())),
+                       "synthetic": self.synthetic},
             "settings": self.settings,
             "versions": _versions(),
             "talks": {"seen": self.talks_seen, "written": self.talks_written, "skipped": dict(self.skipped["talk"])},
@@ -89,7 +94,7 @@ class BuildReport:
             f"tracks     {d['tracks']['used']} used" + (f"; skipped {d['tracks']['skipped']}" if d["tracks"]["skipped"] else ""),
             f"languages  {len(d['languages'])}",
             f"segments   {d['rows']} rows, {d['cells']['kept']} cells; max {max(map(int, d['parallelism']), default=0)}-way",
-            f"splits     " + ", ".join(f"{k}={v['num_rows']} rows/{v['num_talks']} talks" for k, v in d["splits"].items()),
+            "splits     " + ", ".join(f"{k}={v['num_rows']} rows/{v['num_talks']} talks" for k, v in d["splits"].items()),
             f"cleaning   {d['cues']['sound_tags_removed']} sound tags removed; cells dropped {d['cells']['dropped'] or 0}",
             f"time       {d['elapsed_s']:.1f} s ({d['cues']['in'] / max(d['elapsed_s'], 1e-9):,.0f} cue texts/s)",
         ]
@@ -98,7 +103,7 @@ class BuildReport:
 
 def _versions() -> dict:
     versions = {"python": platform.python_version()}
-    for package in ("ted2025", "pyarrow", "datasets", "pycld2", "webvtt-py"):
+    for package in ("ted2025", "pyarrow", "pycld2", "py3langid", "webvtt-py", "defusedxml", "babel"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -7,6 +7,7 @@ name into a path without checking it against a strict pattern first.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +16,7 @@ from . import languages
 from .parse import InputError, decode, parse_transcript_json, parse_vtt_chunks
 from .records import Skip, Talk, Track
 
+SYNTHETIC_MARKER = ".synthetic.json"
 TALK_DIR = re.compile(r"^[1-9][0-9]{0,9}$")
 LANG_FILE = re.compile(r"^(?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2})\.(?P<ext>json|vtt)(?:\.(?P<chunk>[0-9]{1,4}))?$")
 META_FIELDS = {
@@ -35,6 +37,31 @@ def discover(root: Path) -> tuple[list[Path], list[Skip]]:
             skips.append(Skip("talk", "not_a_talk_folder", path=entry.name, detail="expected RAW/<numeric talk id>/"))
     talks.sort(key=lambda p: int(p.name))
     return talks, skips
+
+
+def languages_in(folder: Path) -> set[str]:
+    """Registry codes of the language files in one talk folder (unknown codes are left out)."""
+    found = set()
+    for name in os.listdir(folder):
+        match = LANG_FILE.match(name)
+        if match:
+            try:
+                found.add(languages.from_ted(match["code"]).code)
+            except languages.UnknownLanguageError:
+                pass  # read_talk reports it
+    return found
+
+
+def synthetic_marker(root: Path) -> dict | None:
+    """The marker ``ted2025 synth`` / ``ted2025 sample`` leave in a synthetic store, if any."""
+    marker = root / SYNTHETIC_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {"generator": "unknown"}
+    return doc if isinstance(doc, dict) else {"generator": "unknown"}
 
 
 def read_talk(folder: Path, wanted: frozenset[str] | None = None) -> tuple[Talk | None, list[Skip]]:
@@ -99,7 +126,7 @@ def read_meta(path: Path, talk_id: int) -> tuple[dict, Skip | None]:
         doc = json.loads(decode(path.read_bytes(), "json"))
         if not isinstance(doc, dict):
             raise InputError("malformed_meta", "not a JSON object")
-    except (InputError, json.JSONDecodeError) as exc:
+    except (InputError, json.JSONDecodeError, RecursionError) as exc:
         return {}, Skip("track", "malformed_meta", talk_id, path="meta.json", detail=str(exc))
     meta = {key: doc[key] for key, kind in META_FIELDS.items() if isinstance(doc.get(key), kind)}
     for key in ("topics", "languages"):

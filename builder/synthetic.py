@@ -64,8 +64,9 @@ from babel.dates import format_date
 
 from . import languages
 from .languages import Language
+from .store import SYNTHETIC_MARKER
 
-MARKER = ".synthetic.json"
+MARKER = SYNTHETIC_MARKER  # the store reader knows it too
 MIN_TERRITORY_NAMES = 100  # a Babel locale with fewer has too little CLDR text to use
 _TALK_DIR = re.compile(r"^[1-9][0-9]*$")
 

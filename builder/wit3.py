@@ -24,6 +24,7 @@ from . import languages
 from .clean import normalize
 from .parse import MtevalDoc, parse_mteval
 from .records import Cue, InputError, Skip, Talk, Track
+from .store import TALK_DIR
 
 PAIR_FILE = re.compile(
     r"^(?P<prefix>.+)\.(?P<a>[a-z]{2,3}(?:-[a-z]+)?)-(?P<b>[a-z]{2,3}(?:-[a-z]+)?)\.(?P<lang>[a-z]{2,3}(?:-[a-z]+)?)\.xml$"
@@ -32,7 +33,15 @@ PIVOT = "en"
 
 
 def is_wit3(root: Path) -> bool:
-    return root.is_dir() and any(root.rglob("*.xml"))
+    """A folder of mteval pair files, and not a raw store (which may hold a stray .xml)."""
+    if not root.is_dir() or any(TALK_DIR.match(entry.name) and entry.is_dir() for entry in root.iterdir()):
+        return False
+    return any(PAIR_FILE.match(path.name) for path in _xml_files(root))
+
+
+def _xml_files(root: Path) -> list[Path]:
+    """XML files under ``root``, outside hidden folders, in a stable order."""
+    return sorted(p for p in root.rglob("*.xml") if not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 @dataclass
@@ -45,7 +54,7 @@ class _Pair:
 def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Talk], list[Skip]]:
     skips: list[Skip] = []
     sides: dict[tuple[str, frozenset], dict[str, Path]] = defaultdict(dict)
-    for path in sorted(root.rglob("*.xml")):
+    for path in _xml_files(root):
         match = PAIR_FILE.match(path.name)
         if not match or match["lang"] not in (match["a"], match["b"]):
             skips.append(Skip("track", "unrecognised_file", path=str(path.relative_to(root))))
@@ -84,19 +93,19 @@ def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Ta
                 continue
             talk_pairs.append(_Pair(code, english, other))
 
-    talks = []
-    for talk_id in sorted(pairs_by_talk):
-        pairs = pairs_by_talk[talk_id]
-        if not pairs:
-            continue
-        talks.append(_talk_from_pairs(talk_id, pairs))
+    keep_english = wanted is None or PIVOT in wanted
+    talks = [_talk_from_pairs(talk_id, pairs, keep_english) for talk_id, pairs in sorted(pairs_by_talk.items())]
     return talks, skips
 
 
-def _talk_from_pairs(talk_id: int, pairs: list[_Pair]) -> Talk:
+def _talk_from_pairs(talk_id: int, pairs: list[_Pair], keep_english: bool = True) -> Talk:
+    """Every language on the reference English axis. English itself is the axis, so the others
+    align without it; ``keep_english=False`` (``--languages`` without ``en``) leaves its text out."""
     reference = max(pairs, key=lambda p: (len(p.english.segments), -languages.rank(p.language))).english
     ref_offsets = _offsets(reference.segments)
-    tracks = {PIVOT: Track(talk_id, PIVOT, _cues(reference.segments, ref_offsets), "wit3", timed=False)}
+    tracks = {}
+    if keep_english:
+        tracks[PIVOT] = Track(talk_id, PIVOT, _cues(reference.segments, ref_offsets), "wit3", timed=False)
     for pair in pairs:
         to_reference = _offset_map(pair.english.segments, reference.segments)
         offsets = [to_reference(x) for x in _offsets(pair.english.segments)]

@@ -106,6 +106,12 @@ class CorpusWriter:
     def close(self) -> dict[str, dict]:
         return {name: {"num_rows": shards.num_rows, "files": shards.close()} for name, shards in self.splits.items()}
 
+    def abort(self) -> None:
+        """Close open files without finishing them (the staging folder is about to go)."""
+        for shards in self.splits.values():
+            if shards.writer is not None:
+                shards.writer.close()
+
 
 class RowStream:
     """A Parquet file written in batches of rows (tuples in schema order)."""

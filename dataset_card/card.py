@@ -11,8 +11,6 @@ import json
 import os
 from pathlib import Path
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from builder import languages
@@ -86,15 +84,10 @@ def load_report(root: Path) -> dict:
 
 
 def is_synthetic(root: Path, report: dict) -> bool:
-    """Built from generated text: `ted2025 sample` / `synth` titles start with "SYNTHETIC SAMPLE" / "Synthetic"."""
-    source = report.get("source", {})
-    if source.get("synthetic") or source.get("kind") == "synthetic":
-        return True
-    talks = root / "metadata" / "talks.parquet"
-    if not talks.is_file():
-        return False
-    titles = pq.read_table(talks, columns=["title"])["title"]
-    return pc.any(pc.starts_with(pc.utf8_lower(titles), "synthetic")).as_py() or False
+    """Built from generated text (a store written by `ted2025 sample` or `ted2025 synth`)."""
+    # `ted2025 synth` and `ted2025 sample` mark their stores; the build copies the marker into
+    # build_report.json. Titles are no evidence: a real talk may be called "Synthetic biology".
+    return bool(report.get("source", {}).get("synthetic"))
 
 
 def render_card(root: Path, report: dict, configs: list, drawn: list, repo_id: str | None) -> DatasetCard:
@@ -174,29 +167,13 @@ def corpus_facts(root: Path, report: dict, configs: list, drawn: list, synthetic
 
 
 def _source(report: dict) -> dict:
-    """What the corpus was built from, for the card's provenance and attribution."""
+    """What the corpus was built from, for the card's provenance and attribution. The formats
+    come from the build report (tracks read per format), not from the source folder, which may
+    be gone or elsewhere by the time the card is rendered or pushed."""
     source = report.get("source", {})
-    kind, path = source.get("kind"), Path(source.get("path", ""))
-    formats: set[str] = set()
-    if kind == "raw" and path.is_dir():
-        formats = _raw_formats(path)
-    return {"kind": kind, "name": path.name, "json": "json" in formats, "vtt": "vtt" in formats,
-            "formats_known": bool(formats)}
-
-
-def _raw_formats(store: Path) -> set[str]:
-    """Which transcript formats a raw store holds (stops once both are seen)."""
-    found: set[str] = set()
-    for talk in os.scandir(store):
-        if talk.is_dir():
-            for entry in os.scandir(talk.path):
-                if entry.name.endswith(".json") and entry.name != "meta.json":
-                    found.add("json")
-                elif ".vtt" in entry.name:
-                    found.add("vtt")
-        if len(found) == 2:
-            break
-    return found
+    formats = {name for name, tracks in (source.get("formats") or {}).items() if tracks}
+    return {"kind": source.get("kind"), "name": Path(source.get("path", "")).name,
+            "json": "json" in formats, "vtt": "vtt" in formats, "formats_known": bool(formats)}
 
 
 def _corpus_languages(report: dict) -> list[languages.Language]:

@@ -157,3 +157,59 @@ def test_cli_rejects_bad_arguments(capsys):
         cli(["build", "--source", "x", "--out", "y", "--splits", "train=0.5"])
     assert "sum to 1" in capsys.readouterr().err
     assert cli(["build", "--source", "/nonexistent", "--out", "/tmp/never"]) == 2
+
+
+def test_length_prior_is_relative_to_the_pivot_language():
+    from builder.clean import CellFilter, FilterSettings
+
+    f = CellFilter(FilterSettings(langid=False), pivot="zh-cn")
+    chinese = "我们今天用自己的免疫系统来治愈伤口和疤痕。"  # 21 characters
+    german = "Wir heilen heute Wunden und Narben mit unserem eigenen Immunsystem."  # 67 characters
+    assert f.check("de", german, chinese) is None
+
+
+def test_a_cell_dropped_for_another_reason_does_not_make_later_ones_duplicates():
+    from builder.clean import CellFilter, FilterSettings
+
+    f = CellFilter(FilterSettings(langid=False), pivot="en")
+    assert f.check("de", "Ja.", "This is a very long English sentence, far longer than one word.") == "length_ratio"
+    assert f.check("de", "Ja.", "Yes.") is None
+    assert f.check("de", "Ja.", "Yes.") == "duplicate_in_talk"
+    with pytest.raises(ValueError, match="length_ratio"):
+        FilterSettings(length_ratio=0.5)
+
+
+def test_deeply_nested_json_is_a_counted_skip(tmp_path):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    store = write_store(tmp_path / "raw", {1: GOOD | {"es.json": deep, "meta.json": deep}})
+    report = build(store, tmp_path / "out", BuildSettings(splits={"train": 1.0}), workers=1, progress=False)
+    reasons = {(s["language"], s["reason"]) for s in report["skips"]}
+    assert ("es", "malformed_json") in reasons and (None, "malformed_meta") in reasons
+    assert report["talks"]["written"] == 1
+
+
+def test_a_stray_xml_file_does_not_make_a_raw_store_wit3(tmp_path):
+    store = write_store(tmp_path / "raw", {1: dict(GOOD)})
+    (store / ".crawl").mkdir()
+    (store / ".crawl" / "sitemap.xml").write_text("<urlset/>")
+    (store / "notes.en-de.en.xml").write_text("<mteval/>")
+    report = build(store, tmp_path / "out", BuildSettings(splits={"train": 1.0}), workers=1, progress=False)
+    assert report["source"]["kind"] == "raw" and report["source"]["formats"] == {"json": 3}
+    assert report["talks"]["written"] == 1
+
+
+def test_an_error_mid_build_stops_the_workers_and_leaves_nothing(tmp_path, monkeypatch):
+    import builder.pipeline as pipeline
+
+    store = write_store(tmp_path / "raw", {i: dict(GOOD) for i in range(1, 30)})
+    calls = []
+
+    def failing_assign(talk_id, splits):
+        calls.append(talk_id)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "assign", failing_assign)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(store, tmp_path / "out", workers=2, progress=False)
+    assert len(calls) == 1
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))

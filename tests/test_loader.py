@@ -569,3 +569,14 @@ def test_readme_example_on_real_ted_webvtt(vtt_dir, tmp_path, load, monkeypatch)
     assert rows.num_rows >= 15 and set(rows["talk_id"]) == {10}  # talk 1500 has no Swahili
     assert rows[0]["translation"]["en"].startswith("What if you could take a pill")
     assert all(row["translation"]["sw"] and row["translation"]["zh-cn"] for row in rows)
+
+
+def test_a_report_cannot_point_outside_the_corpus(own_corpus, load):
+    corpus = own_corpus
+    report_path = corpus / "build_report.json"
+    report = json.loads(report_path.read_text())
+    split = next(iter(report["splits"]))
+    report["splits"][split]["files"] = ["../outside.parquet"]
+    report_path.write_text(json.dumps(report))
+    with pytest.raises(ValueError, match="outside.parquet"):
+        load(corpus, "en-de", split=split)

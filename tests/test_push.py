@@ -84,7 +84,7 @@ def test_push_is_private_and_reads_back(hub, corpus, capsys):
     assert remote_files(hub) == local_bytes(corpus)
     binary = [path for path in local_bytes(corpus) if path.endswith((".parquet", ".png"))]
     assert len(uploads(hub)) == len(binary)  # Parquet and PNG through LFS; README and JSON inline
-    assert len(commits(hub)) == -(-(len(local_bytes(corpus)) - 1) // 20) + 1  # batches, then the card alone
+    assert len(commits(hub)) == -(-(len(local_bytes(corpus)) - 2) // 20) + 1  # batches, then card + report
     assert f'load_dataset("{REPO}"' in DatasetCard.load(corpus / "README.md").text
     tree = {entry.path: entry for entry in HfApi().list_repo_tree(REPO, repo_type="dataset", recursive=True)}
     local = {file.path: file for file in local_files(corpus)}

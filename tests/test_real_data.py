@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -115,3 +114,11 @@ def test_overlap_alignment_beats_exact_timestamps_on_real_vtt(vtt_dir):
     )
     de_chars = sum(len(v) for v in result.columns["de"] if v)
     assert de_chars / sum(len(c.text) for c in de) > 0.9
+
+
+def test_wit3_languages_filter_may_leave_out_the_english_pivot(wit3_dir, tmp_path):
+    settings = BuildSettings(languages=("de", "fr"), splits={"train": 1.0})
+    report = build(wit3_dir, tmp_path / "out", settings, workers=1, progress=False)
+    assert set(report["languages"]) == {"de", "fr"}
+    rows = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet").to_pylist()
+    assert "en" not in rows[0] and sum(r["num_languages"] == 2 for r in rows) > 1000
