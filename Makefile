@@ -8,7 +8,10 @@ DEMO   := demo
 # torch is not a dependency in pyproject.toml: without a GPU (no nvidia-smi) the CPU wheel is
 # pinned here, since an unpinned torch pulls a multi-GB CUDA build; with a GPU, bring your own
 # CUDA build of torch into .venv (see README, "Training with TRL").
-TORCH_CPU := torch==2.13.0
+# On this project's machines pip finds the CPU wheel on disk; elsewhere, PyPI's torch==2.13.0
+# is the CUDA build, so point pip at PyTorch's CPU index:
+#   make test TORCH_CPU="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH_CPU ?= torch==2.13.0
 HAS_GPU   := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo yes)
 
 .PHONY: install demo test bench clean

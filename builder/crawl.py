@@ -367,6 +367,8 @@ class Fetcher:
                 error = f"protocol_error: {_first_line(exc)}"
             except httpx.TransportError as exc:  # connection refused or reset, DNS, ...
                 error = f"network_error: {type(exc).__name__}"
+            except httpx.DecodingError as exc:  # a corrupt gzip/br body: retried like a truncated one
+                error = f"decoding_error: {_first_line(exc)}"
         if response is not None and validate is not None and 200 <= status < 300:
             try:
                 validate(response.body)
@@ -464,6 +466,8 @@ def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list]
     if video is None:
         if doc.get("errors"):
             raise InputError("graphql_error", json.dumps(doc["errors"], ensure_ascii=False)[:200])
+        if slug is not None:  # the talk page exists: a null video is TED's hiccup, not a 404
+            raise InputError("no_video_metadata", f"/talks/{talk_id} redirects to {slug}, but GraphQL has no video")
         return None, []
     if not isinstance(video, dict):
         raise InputError("malformed_metadata", "'video' is not an object")

@@ -213,6 +213,8 @@ def run_record(recipe: str, script_args, training_args, model_args, train_summar
         "train": train_summary,
         "eval": eval_summary,
         "script_args": asdict(script_args),
+        "training_args": training_args.to_dict(),  # TrainingArguments.to_dict() masks *_token fields
+        "model_args": asdict(model_args),
         "versions": versions,
     }
 

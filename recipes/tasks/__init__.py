@@ -71,10 +71,12 @@ def mc_docs(
         for i in chosen:
             answer = rows[target][i]
             same_talk = [rows[target][j] for j in rows_by_talk[rows["talk_id"][i]] if rows[target][j] != answer]
-            others = [rows[target][j] for j in usable if rows[target][j] != answer]
             distractors = _distinct_sample(same_talk, num_choices - 1, rng)
-            if len(distractors) < num_choices - 1:
+            if len(distractors) < num_choices - 1:  # a short talk: borrow from the others (rare)
+                others = [rows[target][j] for j in usable if rows[target][j] != answer]
                 distractors = _distinct_sample(others, num_choices - 1, rng, start=distractors)
+            if len(distractors) < num_choices - 1:
+                raise ValueError(f"{source}-{target}: fewer than {num_choices} distinct {target} texts; lower num_choices")
             label = rng.randrange(num_choices)
             choices = distractors[:label] + [answer] + distractors[label:]
             docs.append({
