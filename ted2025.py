@@ -61,10 +61,10 @@ from huggingface_hub import HfApi, parse_hf_uri, snapshot_download
 from huggingface_hub import constants as hf_constants
 
 from builder import languages as registry
+from builder.write import FORMAT_VERSION  # one format version for the writer and the reader
 
 DEFAULT_PATH = "ted2025"
 DEFAULT_REPO_ID = "ted2025/TED2025"  # the published corpus; override with $TED2025_REPO_ID
-FORMAT_VERSION = 1
 FORMATS = ("translation", "wide")
 ALL = "all"
 KEY_COLUMNS = ("talk_id", "segment_id")

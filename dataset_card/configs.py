@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ import pyarrow.parquet as pq
 from datasets.info import DatasetInfosDict
 
 from builder import languages
-from builder.write import SplitShards  # the corpus writer's sharding: same row groups, page index, zstd
+from builder.write import FORMAT_VERSION, SplitShards  # the corpus writer's sharding: same row groups, page index, zstd
+from ted2025 import SHARD_NAME
 
 ALL = "all"
 PAIRS_DIR = "pairs"
@@ -34,7 +34,7 @@ MAX_CONFIGS = 4000  # the Hub viewer shows at most this many configs
 PAIR_ROW_GROUP_BYTES = 8 * 1024 * 1024  # two text columns: small row groups keep the viewer's first page fast
 PAIR_SHARD_BYTES = 256 * 1024 * 1024
 LANGUAGES_PER_PASS = 16  # pairs written per scan of the data: bounds memory to 16 pending row groups
-SHARD = re.compile(r"^(?P<split>\w+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
+SHARD = SHARD_NAME  # data/<split>-NNNNN-of-NNNNN.parquet, as the loader reads them
 
 
 @dataclass
@@ -209,7 +209,7 @@ def _write_pairs(
 
 
 def pair_schema(pivot: str, other: str, granularity: str | None) -> pa.Schema:
-    meta = {"format_version": 1, "languages": [pivot, other], "granularity": granularity}
+    meta = {"format_version": FORMAT_VERSION, "languages": [pivot, other], "granularity": granularity}
     fields = [
         pa.field("talk_id", pa.int64(), nullable=False),
         pa.field("segment_id", pa.int32(), nullable=False),

@@ -63,18 +63,17 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import platform
 import random
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from trl import ModelConfig, TrlParser, get_quantization_config
 
 from builder import languages as registry
-from recipes import data
+from recipes import data, training
+from recipes.training import DEVICE_PROFILES
 from recipes.tasks import LOCAL_TASKS, MC_TASK, TASKS_DIR, parse_direction, task_config, write_mc_task_data
 
 logger = logging.getLogger(__name__)
@@ -88,7 +87,6 @@ TRANSLATION_TEMPLATE = data.TRANSLATION_TEMPLATES[0]
 BLEU_TOKENIZE_BY_SCRIPT = {"Hans": "zh", "Hant": "zh", "Jpan": "char", "Thai": "char", "Laoo": "char",
                            "Khmr": "char", "Mymr": "char", "Tibt": "char"}
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-DEVICE_PROFILES = ("gpu", "cpu")
 VERSIONED = ("ted2025", "torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "tokenizers",
              "trl", "sacrebleu", "lm_eval", "huggingface_hub")
 RESULTS_JSON, RESULTS_MD, PROBE_PNG = "results.json", "results.md", "probe.png"
@@ -770,14 +768,7 @@ def probe_alignment(model, tokenizer, texts_by_language: dict[str, list[str]], e
 
 
 def package_versions() -> dict:
-    versions = {}
-    for package in VERSIONED:
-        try:
-            versions[package] = version(package.replace("_", "-"))
-        except PackageNotFoundError:
-            versions[package] = None
-    versions["python"] = platform.python_version()
-    return versions
+    return training.package_versions(VERSIONED)
 
 
 def adapter_provenance(adapter: str | None) -> dict | None:

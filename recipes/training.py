@@ -191,15 +191,21 @@ def training_mode(model_args) -> str:
     return lora
 
 
-def run_record(recipe: str, script_args, training_args, model_args, train_summary: dict, eval_summary: dict | None) -> dict:
-    """What produced this run: data, model, mode, versions. Written next to the weights."""
+def package_versions(packages) -> dict:
+    """Installed versions of ``packages`` (None when absent), and Python's."""
     versions = {}
-    for package in VERSIONED:
+    for package in packages:
         try:
-            versions[package] = version(package)
+            versions[package] = version(package.replace("_", "-"))
         except PackageNotFoundError:
             versions[package] = None
     versions["python"] = platform.python_version()
+    return versions
+
+
+def run_record(recipe: str, script_args, training_args, model_args, train_summary: dict, eval_summary: dict | None) -> dict:
+    """What produced this run: data, model, mode, versions. Written next to the weights."""
+    versions = package_versions(VERSIONED)
     return {
         "recipe": recipe,
         "corpus": script_args.dataset_name,
