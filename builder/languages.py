@@ -61,6 +61,7 @@ from dataclasses import dataclass
 __all__ = [
     "ALIASES",
     "CJK_SCRIPTS",
+    "NO_SPACE_SCRIPTS",
     "CODES",
     "LANGUAGES",
     "POPULARITY_RANK",
@@ -71,6 +72,7 @@ __all__ = [
     "from_ted",
     "get",
     "is_known",
+    "joiner",
     "parse_subset",
     "rank",
     "resolve",
@@ -280,6 +282,8 @@ _LOOKUP: dict[str, Language] = {**{k: _BY_CODE[v] for k, v in ALIASES.items()}, 
 _MAX_KEY_TOKENS = max(key.count("-") + 1 for key in _LOOKUP)
 
 CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan", "Kore"})
+# Scripts written without spaces between sentences: aligned units join with "" (others with " ").
+NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
 
 
 class UnknownLanguageError(ValueError):
@@ -467,6 +471,11 @@ def cld2_codes(code: str | Language) -> frozenset[str]:
 _CHARS_PER_EN_CHAR_BY_SCRIPT = {
     "Hans": 0.3, "Hant": 0.3, "Jpan": 0.45, "Kore": 0.5, "Thai": 0.9, "Hebr": 0.85, "Arab": 0.9,
 }
+
+
+def joiner(code: str | Language) -> str:
+    """What joins two consecutive sentences of this language: "" for Chinese and Japanese, else " "."""
+    return "" if get(code).script in NO_SPACE_SCRIPTS else " "
 
 
 def chars_per_en_char(code: str | Language) -> float:

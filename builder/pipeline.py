@@ -28,7 +28,6 @@ from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
 from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, wide_schema, write_table
 
-NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})  # units join without a space
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
             texts = segment.units.get(code)
             if texts is None:
                 continue
-            text = _joiner(code).join(texts)
+            text = languages.joiner(code).join(texts)
             reason = "alignment_conflict" if code in segment.conflicts else cell_filter.check(code, text, kept.get(pivot))
             if reason:
                 result.drops.append((talk.talk_id, segment_id, code, reason, text))
@@ -145,10 +144,6 @@ def _clean_cues(track: Track, counts: TalkCounts):
             continue
         cleaned.append(type(cue)(cue.start, cue.end, text, cue.paragraph))
     return cleaned
-
-
-def _joiner(code: str) -> str:
-    return "" if languages.get(code).script in NO_SPACE_SCRIPTS else " "
 
 
 def _process(job: tuple[Path | Talk, BuildSettings, frozenset | None]) -> TalkResult:

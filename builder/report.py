@@ -37,7 +37,6 @@ class BuildReport:
         self.synthetic = synthetic  # the generator's marker when the store is synthetic
         self.totals = TalkCounts()
         self.talks_seen = 0
-        self.talks_written = 0
         self.skips: list[Skip] = []
         self.skipped: dict[str, Counter] = {"talk": Counter(), "track": Counter()}
         self.splits: dict[str, dict] = {}
@@ -57,7 +56,6 @@ class BuildReport:
         t.parallelism.update(counts.parallelism)
         t.formats.update(counts.formats)
         if split is not None:
-            self.talks_written += 1
             self.talks_per_split[split] += 1
 
     @property
@@ -73,7 +71,7 @@ class BuildReport:
                        "synthetic": self.synthetic},
             "settings": self.settings,
             "versions": _versions(),
-            "talks": {"seen": self.talks_seen, "written": self.talks_written, "skipped": dict(self.skipped["talk"])},
+            "talks": {"seen": self.talks_seen, "written": sum(self.talks_per_split.values()), "skipped": dict(self.skipped["talk"])},
             "tracks": {"used": t.tracks_used, "skipped": dict(self.skipped["track"])},
             "cues": {"in": t.cues, "sound_tags_removed": t.sound_tags_removed, "emptied_by_normalisation": t.cues_emptied},
             "cells": {"kept": sum(t.cells_kept.values()), "dropped": dict(sorted(t.cells_dropped.items()))},

@@ -54,7 +54,6 @@ import datasets
 import pyarrow as pa
 
 from builder import languages as registry
-from builder.pipeline import NO_SPACE_SCRIPTS
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +139,7 @@ def talk_windows(columns: dict[str, list], languages: Sequence[str], talk_window
     rows_by_talk: dict[int, list[int]] = defaultdict(list)
     for row, talk_id in enumerate(columns["talk_id"]):
         rows_by_talk[talk_id].append(row)
-    joiners = {language: _joiner(language) for language in languages}
+    joiners = {language: registry.joiner(language) for language in languages}
     windows = []
     for talk_id in sorted(rows_by_talk):
         rows = sorted(rows_by_talk[talk_id], key=columns["segment_id"].__getitem__)
@@ -154,10 +153,6 @@ def talk_windows(columns: dict[str, list], languages: Sequence[str], talk_window
             if texts:
                 windows.append(Window(talk_id, tuple(columns["segment_id"][row] for row in chunk), texts))
     return windows
-
-
-def _joiner(code: str) -> str:
-    return "" if registry.get(code).script in NO_SPACE_SCRIPTS else " "
 
 
 # --------------------------------------------------------------------------------------------

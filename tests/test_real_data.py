@@ -38,7 +38,7 @@ def assert_text_preserved(talk, settings: BuildSettings) -> int:
     for code, track in talk.tracks.items():
         expected = " ".join(t for t in (clean_text(c.text)[0] for c in track.cues) if t)
         got_parts = [cells[code][k] for k in sorted(cells[code])]
-        joiner = "" if languages.get(code).script in {"Hans", "Hant", "Jpan"} else " "
+        joiner = languages.joiner(code)
         got = joiner.join(got_parts)
         if joiner:
             assert got == expected, f"talk {talk.talk_id} {code}: text changed"
