@@ -22,16 +22,27 @@ The method, for one talk:
    over a boundary by less is timing noise or a translator's shift: TED's Korean track of talk
    10 runs one cue late for a minute, and merging on every overhang would fuse that minute
    into one segment in every language.
-3. By default any one language's request merges (nothing is lost, every row is as parallel as
+3. **Split before merge.** A unit that would force a merge is first cut at its own cue
+   boundaries (``Unit.breaks``) that lie within a requested pivot boundary's window, plus
+   ``cut_margin``: the nearest one to each such boundary. Translators of Korean, Japanese, Thai
+   and Chinese often drop the full stop at the end of a cue, so their "sentence" runs over
+   several English ones, but their cue cuts still line up with the English sentence ends. The
+   pieces are checked again; only what no cue boundary resolves is merged. Cuts follow cue
+   boundaries only, never a character inside a cue. A track timed on a coarser grid than the
+   pivot's (whole seconds) is that much less certain (``Unit.quantum``).
+4. By default any one language's request merges (nothing is lost, every row is as parallel as
    it can be). With ``merge_quorum`` q > 0, a merge needs requests from a share q of the other
    languages: one language that joined two sentences then no longer fuses them in fifty
    languages; instead its cells in the segments that unit spans are dropped, counted as
    ``alignment_conflict``. Finer rows, fewer full rows: benchmarks/README.md has the numbers.
-4. Each unit then goes, whole, to the segment it overlaps most, never moving backwards.
+5. **Anchor after merging.** A unit whose merge was granted goes to the merged segment; any
+   other unit goes to the segment it overlaps most, measured against the merged segments'
+   spans, never moving backwards.
 
-Because units are never cut and each goes to exactly one segment, every language's output is
-its unit sequence, in order: nothing is lost or duplicated. Merging is the only way to absorb
-disagreement, so a segment always carries the same content in every language it has.
+Each unit or piece goes to exactly one segment, in order, and the pieces of a unit joined are
+the unit, so every language's output is its cue stream: nothing is lost or duplicated.
+Merging absorbs the disagreement that cuts cannot, so a segment carries the same content in
+every language it has.
 
 The same procedure serves untimed sources (WIT3): there the axis is the character offset in
 the English pivot, and offsets are exact, so the margin is one character.
@@ -42,6 +53,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from .segment import Unit
@@ -53,9 +65,10 @@ class Tolerance:
     even_split: float = 0.4  # of the unit's length, on each side of a boundary
     covered: float = 0.5  # of a pivot unit's length
     merge_quorum: float = 0.0  # share of the non-pivot languages that must ask for a merge
+    cut_margin: float = 0.0  # how far a cue boundary may lie outside a pivot boundary's window
 
 
-TIMED = Tolerance(margin=250.0)
+TIMED = Tolerance(margin=250.0, cut_margin=750.0)
 UNTIMED = Tolerance(margin=1.0)
 PARAGRAPH_PAUSE_MS = 1500.0  # timed sources without paragraphs: a pause this long starts one
 
@@ -68,28 +81,47 @@ class Segment:
     conflicts: set[str]  # languages whose cell here is incomplete (an outvoted merge)
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where one unit (or piece of a cut unit) of a non-pivot language went: it asked to merge
+    pivot units ``first``..``last`` (first == last: no merge) and landed in ``segment``."""
+
+    text: str
+    first: int
+    last: int
+    segment: int
+
+
+@dataclass(slots=True)
+class Alignment:
+    segments: list[Segment]
+    segment_of: list[int]  # pivot unit -> its segment
+    placements: dict[str, list[Placement]]  # non-pivot language -> its units, in order
+    cuts: Counter  # language -> cuts made at its cue boundaries (pieces added)
+
+
 def align(
     units_by_language: dict[str, list[Unit]],
     pivot: str,
     tolerance: Tolerance = TIMED,
     granularity: str = "sentence",
     timed: bool = True,
-) -> list[Segment]:
+) -> Alignment:
     pivot_units = units_by_language.get(pivot, [])
     if not pivot_units:
-        return []
-    axis = _PivotAxis(pivot_units)
+        return Alignment([], [], {}, Counter())
+    axis = _PivotAxis(pivot_units, tolerance)
     others = [language for language in units_by_language if language != pivot]
-    anchors: dict[str, list[int]] = {}
-    requests: list[tuple[str, int, int]] = []  # (language, first, last pivot unit) a unit needs merged
+    placed: dict[str, list[tuple[Unit, int, int]]] = {}  # language -> (piece, first, last pivot unit)
+    cuts: Counter = Counter()
     votes = [set() for _ in range(len(pivot_units) - 1)]  # boundary k: languages asking to merge
     for language in others:
-        anchors[language] = []
+        placed[language] = []
         for unit in units_by_language[language]:
-            best, (first, last) = axis.place(unit, tolerance)
-            anchors[language].append(best)
-            if last > first:
-                requests.append((language, first, last))
+            pieces = axis.split(unit)
+            cuts[language] += len(pieces) - 1
+            for piece, (first, last) in pieces:
+                placed[language].append((piece, first, last))
                 for k in range(first, last):
                     votes[k].add(language)
     quorum = max(1, math.ceil(tolerance.merge_quorum * len(others)))
@@ -112,79 +144,135 @@ def align(
     segment_of = [0] * len(pivot_units)
     for k, merge in enumerate(merge_next):
         segment_of[k + 1] = segment_of[k] + (0 if merge else 1)
-    # A unit whose merge was outvoted cannot sit in one segment: its language's cells in every
-    # segment it spans are incomplete, so they are marked for dropping as a conflict.
-    conflicts: dict[int, set[str]] = {}
-    for language, first, last in requests:
-        if segment_of[first] != segment_of[last]:
-            for index in range(segment_of[first], segment_of[last] + 1):
-                conflicts.setdefault(index, set()).add(language)
 
     segments: list[Segment] = []
     for unit, index in zip(pivot_units, segment_of):
         if index == len(segments):
-            segments.append(Segment(unit.start, unit.end, {pivot: []}, conflicts.get(index, set())))
+            segments.append(Segment(unit.start, unit.end, {pivot: []}, set()))
         segment = segments[index]
         segment.start, segment.end = min(segment.start, unit.start), max(segment.end, unit.end)
         segment.units[pivot].append(unit.text)
 
-    for language, units in units_by_language.items():
-        if language == pivot:
-            continue
+    spans = _Spans(segments)
+    placements: dict[str, list[Placement]] = {}
+    for language in others:
         previous = 0
-        for unit, anchor in zip(units, anchors[language]):
-            index = max(previous, segment_of[anchor])  # monotone: a unit never goes backwards
-            segments[index].units.setdefault(language, []).append(unit.text)
+        placements[language] = []
+        for piece, first, last in placed[language]:
+            if last > first and segment_of[first] == segment_of[last]:
+                index = segment_of[first]  # its merge was granted: it belongs to that segment
+            else:
+                index = spans.most_overlapped(piece)
+            index = max(previous, index)  # monotone: a unit never goes backwards
+            segments[index].units.setdefault(language, []).append(piece.text)
+            placements[language].append(Placement(piece.text, first, last, index))
+            if last > first and segment_of[first] != segment_of[last]:
+                # An outvoted merge: the unit cannot sit in one segment, so its language's
+                # cells in every segment it spans are incomplete and are dropped as a conflict.
+                for k in range(segment_of[first], segment_of[last] + 1):
+                    segments[k].conflicts.add(language)
             previous = index
-    return segments
+    return Alignment(segments, segment_of, placements, cuts)
 
 
 class _PivotAxis:
     """Pivot units on their axis, with the look-ups the aligner needs."""
 
-    def __init__(self, units: list[Unit]):
+    def __init__(self, units: list[Unit], tolerance: Tolerance):
         self.units = units
+        self.tol = tolerance
         self.starts = [u.start for u in units]
         self.max_ends = list(itertools.accumulate((u.end for u in units), max))  # overlapping cues exist
         # Boundary k lies between pivot units k and k+1, somewhere in [lows[k], highs[k]].
-        lows, highs = [], []
-        for a, b in zip(units, units[1:]):
-            lows.append(min(a.core_end, b.core_start))
-            highs.append(max(a.core_end, b.core_start))
-        self.lows = list(itertools.accumulate(lows, max))
-        self.highs = list(itertools.accumulate(highs, max))
+        self.windows = [
+            (min(a.core_end, b.core_start), max(a.core_end, b.core_start)) for a, b in zip(units, units[1:])
+        ]
+        self.lows = list(itertools.accumulate((w[0] for w in self.windows), max))
+        self.highs = list(itertools.accumulate((w[1] for w in self.windows), max))
 
-    def place(self, unit: Unit, tol: Tolerance) -> tuple[int, tuple[int, int]]:
-        """The pivot unit that ``unit`` overlaps most, and the half-open range of pivot
-        boundaries (``merge_next`` indices) that ``unit`` certainly straddles."""
+    def split(self, unit: Unit) -> list[tuple[Unit, tuple[int, int]]]:
+        """``unit``, or its pieces when it would force a merge that a cut resolves: it is cut at
+        its own cue boundary nearest to each pivot boundary it straddles, if that cue boundary
+        lies within the boundary's window plus ``cut_margin``. Each piece comes with the range
+        of pivot boundaries it still asks to merge. Recursive: a piece is checked again."""
+        requested = self.requested(unit)
+        # Where to cut is judged on the cue times as given: a coarse track's doubt about its
+        # times widens the reach of a cut, but must not hide that the unit straddles.
+        first, last = self.requested(unit, exact=True)
+        if last == first or not unit.breaks or self.tol.cut_margin <= 0:
+            return [(unit, requested)]
+        chosen = []
+        for k in range(first, last):
+            low, high = self.windows[k]
+            middle = (low + high) / 2
+            q = unit.quantum
+
+            def distance(b) -> float:
+                return _distance(b.end - q, b.start + q, low, high)
+
+            best = min(unit.breaks, key=lambda b: (distance(b), abs((b.end + b.start) / 2 - middle)))
+            if distance(best) <= self.tol.cut_margin:
+                chosen.append(best)
+        if not chosen:
+            return [(unit, requested)]
+        return [placed for piece in unit.cut(chosen) for placed in self.split(piece)]
+
+    def requested(self, unit: Unit, exact: bool = False) -> tuple[int, int]:
+        """The half-open range of pivot boundaries (``merge_next`` indices) that ``unit``
+        certainly straddles: empty unless it covers at least ``covered`` of two or more pivot
+        units, or lies at least ``even_split`` of its length beyond a boundary on each side.
+        Its certain part shrinks by its ``quantum`` unless ``exact``."""
+        tol = self.tol
+        lo = bisect.bisect_right(self.max_ends, unit.start)
+        hi = bisect.bisect_left(self.starts, unit.end)
+        if not any(min(unit.end, self.units[j].end) > max(unit.start, self.units[j].start) for j in range(lo, max(hi, lo))):
+            return 0, 0
+        q = 0.0 if exact else unit.quantum
+        core = (unit.core_start + q, unit.core_end - q)
+        covered = [j for j in range(lo, max(hi, lo)) if _covers(core, self.units[j], tol.covered)]
+        if len(covered) >= 2:
+            return covered[0], covered[-1]
+        side = max(tol.margin, tol.even_split * (unit.end - unit.start))
+        first = bisect.bisect_left(self.lows, core[0] + side)
+        last = bisect.bisect_right(self.highs, core[1] - side)
+        return first, max(first, last)
+
+
+class _Spans:
+    """Merged segments on the pivot axis: which one a unit overlaps most."""
+
+    def __init__(self, segments: list[Segment]):
+        self.segments = segments
+        self.starts = [s.start for s in segments]
+        self.max_ends = list(itertools.accumulate((s.end for s in segments), max))
+
+    def most_overlapped(self, unit: Unit) -> int:
+        """The segment that overlaps ``unit`` longest (the first on a tie), else the nearest."""
         lo = bisect.bisect_right(self.max_ends, unit.start)
         hi = bisect.bisect_left(self.starts, unit.end)
         best, best_overlap = None, 0.0
         for j in range(lo, max(hi, lo)):
-            p = self.units[j]
-            overlap = min(unit.end, p.end) - max(unit.start, p.start)
+            s = self.segments[j]
+            overlap = min(unit.end, s.end) - max(unit.start, s.start)
             if overlap > best_overlap:
                 best, best_overlap = j, overlap
-        if best is None:
-            return self._nearest(unit), (0, 0)
-        core = (unit.core_start, unit.core_end)
-        covered = [j for j in range(lo, max(hi, lo)) if _covers(core, self.units[j], tol.covered)]
-        if len(covered) >= 2:
-            return best, (covered[0], covered[-1])
-        side = max(tol.margin, tol.even_split * (unit.end - unit.start))
-        first = bisect.bisect_left(self.lows, unit.core_start + side)
-        last = bisect.bisect_right(self.highs, unit.core_end - side)
-        return best, (first, max(first, last))
+        return self._nearest(unit) if best is None else best
 
     def _nearest(self, unit: Unit) -> int:
         mid = (unit.start + unit.end) / 2
         j = bisect.bisect_left(self.starts, mid)
         if j == 0:
             return 0
-        if j == len(self.units):
+        if j == len(self.segments):
             return j - 1
-        before, after = self.units[j - 1], self.units[j]
+        before, after = self.segments[j - 1], self.segments[j]
         return j - 1 if mid - before.end <= after.start - mid else j
+
+
+def _distance(a_low: float, a_high: float, b_low: float, b_high: float) -> float:
+    """Gap between two intervals on the axis (0 when they touch or overlap)."""
+    a_low, a_high = min(a_low, a_high), max(a_low, a_high)
+    return max(0.0, a_low - b_high, b_low - a_high)
 
 
 def _covers(core: tuple[float, float], pivot: Unit, fraction: float) -> bool:

@@ -22,7 +22,7 @@ from .align import TIMED, UNTIMED, align
 from .clean import CellFilter, FilterSettings, clean_text
 from .records import Skip, Talk, Track
 from .report import BuildReport, TalkCounts
-from .segment import GRANULARITIES, cue_units, units_for
+from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, units_for
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
@@ -65,6 +65,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     result = TalkResult(talk.talk_id, meta=talk.meta)
     counts = result.counts
     units_by_language = {}
+    resolution = {}  # code -> timing quantum of its track
     timed = True
     for code, track in talk.tracks.items():
         counts.cues += len(track.cues)
@@ -75,6 +76,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
         units = units_for(cues, settings.granularity, languages.get(code).script) if track.timed else cue_units(cues)
         if units:
             units_by_language[code] = units
+            resolution[code] = timing_quantum(cues) if track.timed else 0.0
         else:
             result.skips.append(Skip("track", "empty_after_cleaning", talk.talk_id, code))
     if len(units_by_language) < 2:
@@ -85,8 +87,13 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
 
     pivot = "en" if "en" in units_by_language else max(units_by_language, key=lambda c: (len(units_by_language[c]), -languages.rank(c)))
     order = sorted(units_by_language, key=lambda c: (c != pivot, languages.rank(c)))
+    for code in order[1:]:  # a track timed on another grid than the pivot's is less certain
+        if resolution[code] != resolution[pivot]:
+            units_by_language[code] = coarser_timing(units_by_language[code], max(resolution[code], resolution[pivot]))
     tolerance = replace(TIMED if timed else UNTIMED, merge_quorum=settings.merge_quorum)
-    segments = align(units_by_language, pivot, tolerance, settings.granularity, timed)
+    alignment = align(units_by_language, pivot, tolerance, settings.granularity, timed)
+    segments = alignment.segments
+    counts.cuts.update(+alignment.cuts)
 
     cell_filter = CellFilter(settings.filters, pivot)
     rows: list[tuple[int, object, dict[str, str]]] = []

@@ -28,6 +28,7 @@ class TalkCounts:
     cells_dropped: Counter = field(default_factory=Counter)  # reason -> cells
     parallelism: Counter = field(default_factory=Counter)  # languages in row -> rows
     formats: Counter = field(default_factory=Counter)  # "json" | "vtt" | "wit3" -> tracks read
+    cuts: Counter = field(default_factory=Counter)  # language -> units the aligner cut at a cue boundary
 
 
 class BuildReport:
@@ -55,6 +56,7 @@ class BuildReport:
         t.cells_dropped.update(counts.cells_dropped)
         t.parallelism.update(counts.parallelism)
         t.formats.update(counts.formats)
+        t.cuts.update(counts.cuts)
         if split is not None:
             self.talks_per_split[split] += 1
 
@@ -76,6 +78,7 @@ class BuildReport:
             "cues": {"in": t.cues, "sound_tags_removed": t.sound_tags_removed, "emptied_by_normalisation": t.cues_emptied},
             "cells": {"kept": sum(t.cells_kept.values()), "dropped": dict(sorted(t.cells_dropped.items()))},
             "rows": t.rows,
+            "alignment": {"cuts": dict(sorted(t.cuts.items())), "cuts_total": sum(t.cuts.values())},
             "languages": dict(t.cells_kept.most_common()),
             "parallelism": {str(k): t.parallelism[k] for k in sorted(t.parallelism)},
             "splits": splits,

@@ -1,8 +1,12 @@
 """Units: the pieces of one track that the aligner moves as a whole.
 
-A unit never splits across output segments, so the aligner can only merge, never cut. That is
-what keeps the text-preservation invariant simple: each language's output texts, in order,
-are its units, which are consecutive pieces of its cleaned cue stream.
+A unit keeps the cue boundaries inside it (``Unit.breaks``), with their times. The aligner
+may cut a unit there, and only there, when that resolves a merge (see align.py): translators
+of Korean, Japanese, Thai and Chinese often drop the full stop at the end of a cue, so one
+"sentence" of theirs spans several English ones, cue by cue. Cuts fall on the space that
+joined two cues, so each language's output texts, in order, are still consecutive pieces of
+its cleaned cue stream, and joining them gives the stream back: the text-preservation
+invariant.
 
 Granularities:
 
@@ -20,25 +24,43 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .languages import NO_SPACE_SCRIPTS
 from .records import Cue
 
 GRANULARITIES = ("cue", "sentence", "paragraph", "talk")
 
 # Sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace.
 # Scripts that do not put a space after the full stop end a sentence right after it.
+# French spaces its closing guillemet (". » Bien"); German opens with » and does not (". »Ich"),
+# and closes with « and “ (".« Gut", ".“ Dann").
 _SENTENCE_END = re.compile(
-    r"(?:[.!?…]+[\"'”’»)\]]*(?=\s))"
+    r"(?:[.!?…]+(?: »)?[\"'”’“»«)\]]*(?=\s))"
     r"|(?:[。！？｡؟۔।॥။።፧։។།!?]+[\"'”’」』)）\]]*)"
 )
 # Greek asks questions with ";" (U+037E, which NFC turns into U+003B).
 _GREEK_SENTENCE_END = re.compile(_SENTENCE_END.pattern + r"|(?:;[\"'”’»)\]]*(?=\s))")
 # Abbreviations after which a full stop does not end a sentence (English pivot mostly).
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st vs etc e.g i.e u.s u.k jr sr no inc ltd co mt ft approx dept".split()
+    "mr mrs ms dr prof st vs etc e.g i.e u.s u.k jr sr no inc ltd co mt ft approx dept z.b d.h bzw usw".split()
 )
+# Scripts with letter case: there a "sentence" that goes on in lower case was not one
+# ("...nuestro hígado. después de perder..."). Georgian is caseless to a reader, not to Python.
+_CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn"})
 MIN_SENTENCES_PER_CUE = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A cue boundary inside a unit: the next cue's text starts at ``offset`` in the unit's
+    text (after the joining space), the previous cue ends at ``end`` and the next starts at
+    ``start`` (on the axis), in ``paragraph``."""
+
+    offset: int
+    end: float
+    start: float
+    paragraph: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +68,8 @@ class Unit:
     """A piece of one track. ``start``/``end`` are its position on the axis; ``core_start``/
     ``core_end`` bound the part that is certain. A sentence that begins or ends inside a cue
     has an interpolated edge, which may be off by up to the cue's length; its core stops at
-    the edges of that cue (and is empty, core_start > core_end, for a sentence inside one cue)."""
+    the edges of that cue (and is empty, core_start > core_end, for a sentence inside one cue).
+    ``breaks`` are the cue boundaries inside it, where :meth:`cut` may split it."""
 
     start: float
     end: float
@@ -54,6 +77,34 @@ class Unit:
     paragraph: int
     core_start: float
     core_end: float
+    breaks: tuple[Break, ...] = ()
+    quantum: float = 0.0  # its cue times may be off by this much against the pivot's (coarser_timing)
+
+    def cut(self, at: list[Break]) -> list[Unit]:
+        """The pieces of this unit cut at some of its breaks. Cue edges are certain, so every
+        cut edge is part of its piece's core. The pieces' texts joined by a space (or
+        squeezed, for scripts without spaces) are this unit's text."""
+        pieces: list[Unit] = []
+        chosen = sorted(set(at), key=lambda b: b.offset)
+        edges = [None, *chosen, None]
+        for left, right in zip(edges, edges[1:]):
+            begin = left.offset if left else 0
+            stop = right.offset if right else len(self.text)
+            inner = tuple(
+                Break(b.offset - begin, b.end, b.start, b.paragraph)
+                for b in self.breaks if begin < b.offset < stop
+            )
+            pieces.append(Unit(
+                left.start if left else self.start,
+                right.end if right else self.end,
+                self.text[begin:stop].strip(),
+                left.paragraph if left else self.paragraph,
+                left.start if left else self.core_start,
+                right.end if right else self.core_end,
+                inner,
+                self.quantum,
+            ))
+        return pieces
 
 
 def cue_units(cues: list[Cue]) -> list[Unit]:
@@ -70,7 +121,15 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
         offsets.append(offsets[-1] + len(cue.text) + 1)
 
     pattern = _GREEK_SENTENCE_END if script == "Grek" else _SENTENCE_END
-    cuts = [m.end() for m in pattern.finditer(stream) if not _is_abbreviation(stream, m.start())]
+    spaced = script not in NO_SPACE_SCRIPTS
+    cuts = [
+        m.end() for m in pattern.finditer(stream)
+        if not _is_abbreviation(stream, m.start())
+        # Units of spaced scripts are joined with a space, so they may only end at one:
+        # "?" then "," inside a cue ("...to?", to...") is not a cut there.
+        and not (spaced and m.end() < len(stream) and not stream[m.end()].isspace())
+        and not (script in _CASED_SCRIPTS and stream[m.end():m.end() + 2].strip()[:1].islower())
+    ]
     if len(cuts) < MIN_SENTENCES_PER_CUE * len(cues):
         return cue_units(cues)
 
@@ -89,8 +148,14 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
         if text:
             first = begin + len(piece) - len(piece.lstrip())
             first_cue, first_inside = locate(first)
-            last_cue, last_inside = locate(begin + len(piece.rstrip()) - 1)
+            last_char = begin + len(piece.rstrip()) - 1
+            last_cue, last_inside = locate(last_char)
             last_inside += 1
+            first_index, last_index = bisect.bisect_right(offsets, first) - 1, bisect.bisect_right(offsets, last_char) - 1
+            breaks = tuple(
+                Break(offsets[i] - first, cues[i - 1].end, cues[i].start, cues[i].paragraph)
+                for i in range(first_index + 1, last_index + 1)
+            )
             units.append(Unit(
                 position(first_cue, first_inside),
                 position(last_cue, last_inside),
@@ -98,6 +163,7 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
                 first_cue.paragraph,
                 first_cue.start if first_inside == 0 else first_cue.end,
                 last_cue.end if last_inside >= len(last_cue.text) else last_cue.start,
+                breaks,
             ))
         begin = cut
     return units
@@ -125,3 +191,22 @@ def units_for(cues: list[Cue], granularity: str, script: str = "Latn") -> list[U
     if granularity in GRANULARITIES:
         return sentence_units(cues, script)
     raise ValueError(f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}")
+
+
+def timing_quantum(cues: list[Cue]) -> float:
+    """1000 ms for a track timed in whole seconds, else 0."""
+    timed = [c for c in cues if c.end > c.start]
+    if len(timed) >= 3 and all(c.start % 1000 == 0 and c.end % 1000 == 0 for c in timed):
+        return 1000.0
+    return 0.0
+
+
+def coarser_timing(units: list[Unit], quantum: float) -> list[Unit]:
+    """``units`` of a track whose times are only known to ``quantum`` relative to the pivot's:
+    less of each unit is certain, and its cue boundaries may lie that much further away.
+
+    Old TED tracks are timed in whole seconds. In talk 1500 every language but English starts
+    its cues at 00:00:01.000, 00:00:04.000, ... while English has the sentence boundary at
+    1.9 s. Tracks on the pivot's own grid share its timing (in talk 1300 all but Georgian
+    share English's whole-second cues), so the pipeline passes no quantum for those."""
+    return [replace(u, quantum=quantum) for u in units] if quantum else units

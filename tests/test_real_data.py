@@ -52,7 +52,7 @@ def assert_text_preserved(talk, settings: BuildSettings) -> int:
 def test_text_preserved_on_every_real_vtt_talk(vtt_dir, granularity):
     settings = BuildSettings(granularity=granularity, min_languages=1)
     folders, _ = discover(vtt_dir)
-    assert [f.name for f in folders] == ["10", "1500"]
+    assert folders, f"no talk folders in {vtt_dir}"
     for folder in folders:
         talk, skips = read_talk(folder)
         assert not skips
@@ -97,7 +97,8 @@ def test_vtt_build_gives_multiway_rows(vtt_dir, tmp_path):
     assert first["en"].startswith("What if you could take a pill")
     assert first["de"] and first["zh-cn"] and first["sw"]
     assert all(r["start_ms"] is not None and r["end_ms"] >= r["start_ms"] for r in rows)
-    assert {r["talk_id"] for r in rows} == {10, 1500}
+    folders, _ = discover(vtt_dir)
+    assert {r["talk_id"] for r in rows} == {int(f.name) for f in folders}, "every shared talk gives rows"
     assert report["cues"]["sound_tags_removed"] > 0  # (Applause) and (Laughter) in 15 languages
 
 
