@@ -55,6 +55,7 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .segment import Unit
 
@@ -81,8 +82,7 @@ class Segment:
     conflicts: set[str]  # languages whose cell here is incomplete (an outvoted merge)
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """Where one unit (or piece of a cut unit) of a non-pivot language went: it asked to merge
     pivot units ``first``..``last`` (first == last: no merge) and landed in ``segment``."""
 
@@ -198,7 +198,7 @@ class _PivotAxis:
         requested = self.requested(unit)
         # Where to cut is judged on the cue times as given: a coarse track's doubt about its
         # times widens the reach of a cut, but must not hide that the unit straddles.
-        first, last = self.requested(unit, exact=True)
+        first, last = self.requested(unit, exact=True) if unit.quantum else requested
         if last == first or not unit.breaks or self.tol.cut_margin <= 0:
             return [(unit, requested)]
         chosen = []
@@ -223,18 +223,28 @@ class _PivotAxis:
         units, or lies at least ``even_split`` of its length beyond a boundary on each side.
         Its certain part shrinks by its ``quantum`` unless ``exact``."""
         tol = self.tol
-        lo = bisect.bisect_right(self.max_ends, unit.start)
-        hi = bisect.bisect_left(self.starts, unit.end)
-        if not any(min(unit.end, self.units[j].end) > max(unit.start, self.units[j].start) for j in range(lo, max(hi, lo))):
-            return 0, 0
+        start, end = unit.start, unit.end
+        lo = bisect.bisect_right(self.max_ends, start)
+        hi = bisect.bisect_left(self.starts, end)
         q = 0.0 if exact else unit.quantum
-        core = (unit.core_start + q, unit.core_end - q)
-        covered = [j for j in range(lo, max(hi, lo)) if _covers(core, self.units[j], tol.covered)]
-        if len(covered) >= 2:
-            return covered[0], covered[-1]
-        side = max(tol.margin, tol.even_split * (unit.end - unit.start))
-        first = bisect.bisect_left(self.lows, core[0] + side)
-        last = bisect.bisect_right(self.highs, core[1] - side)
+        core_start, core_end = unit.core_start + q, unit.core_end - q
+        overlaps = False
+        covered_first = covered_last = -1
+        for j in range(lo, hi):
+            p = self.units[j]
+            overlaps = overlaps or min(end, p.end) > max(start, p.start)
+            length = p.end - p.start
+            if length > 0 and min(core_end, p.end) - max(core_start, p.start) >= tol.covered * length:
+                if covered_first < 0:
+                    covered_first = j
+                covered_last = j
+        if not overlaps:
+            return 0, 0
+        if covered_last > covered_first >= 0:
+            return covered_first, covered_last
+        side = max(tol.margin, tol.even_split * (end - start))
+        first = bisect.bisect_left(self.lows, core_start + side)
+        last = bisect.bisect_right(self.highs, core_end - side)
         return first, max(first, last)
 
 
@@ -275,6 +285,3 @@ def _distance(a_low: float, a_high: float, b_low: float, b_high: float) -> float
     return max(0.0, a_low - b_high, b_low - a_high)
 
 
-def _covers(core: tuple[float, float], pivot: Unit, fraction: float) -> bool:
-    length = pivot.end - pivot.start
-    return length > 0 and min(core[1], pivot.end) - max(core[0], pivot.start) >= fraction * length

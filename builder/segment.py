@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .languages import NO_SPACE_SCRIPTS
 from .records import Cue
@@ -45,17 +46,13 @@ _GREEK_SENTENCE_END = re.compile(_SENTENCE_END.pattern + r"|(?:;[\"'”’»)\]]
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st vs etc e.g i.e u.s u.k jr sr no inc ltd co mt ft approx dept z.b d.h bzw usw".split()
 )
-# Scripts with letter case: there a "sentence" that goes on in lower case was not one
-# ("...nuestro hígado. después de perder..."). Georgian is caseless to a reader, not to Python.
-_CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn"})
 MIN_SENTENCES_PER_CUE = 0.2
 
 
-@dataclass(frozen=True, slots=True)
-class Break:
-    """A cue boundary inside a unit: the next cue's text starts at ``offset`` in the unit's
-    text (after the joining space), the previous cue ends at ``end`` and the next starts at
-    ``start`` (on the axis), in ``paragraph``."""
+class Break(NamedTuple):  # a tuple: there is one per cue, and it is built fast
+    """A cue boundary inside a unit: the next cue's text starts at ``offset`` in the track's
+    joined text (after the joining space), the previous cue ends at ``end`` and the next starts
+    at ``start`` (on the axis), in ``paragraph``."""
 
     offset: int
     end: float
@@ -78,6 +75,7 @@ class Unit:
     core_start: float
     core_end: float
     breaks: tuple[Break, ...] = ()
+    offset: int = 0  # where ``text`` starts in the track's joined text (what breaks count from)
     quantum: float = 0.0  # its cue times may be off by this much against the pivot's (coarser_timing)
 
     def cut(self, at: list[Break]) -> list[Unit]:
@@ -88,20 +86,17 @@ class Unit:
         chosen = sorted(set(at), key=lambda b: b.offset)
         edges = [None, *chosen, None]
         for left, right in zip(edges, edges[1:]):
-            begin = left.offset if left else 0
-            stop = right.offset if right else len(self.text)
-            inner = tuple(
-                Break(b.offset - begin, b.end, b.start, b.paragraph)
-                for b in self.breaks if begin < b.offset < stop
-            )
+            begin = left.offset if left else self.offset
+            stop = right.offset if right else self.offset + len(self.text)
             pieces.append(Unit(
                 left.start if left else self.start,
                 right.end if right else self.end,
-                self.text[begin:stop].strip(),
+                self.text[begin - self.offset:stop - self.offset].strip(),
                 left.paragraph if left else self.paragraph,
                 left.start if left else self.core_start,
                 right.end if right else self.core_end,
-                inner,
+                tuple(b for b in self.breaks if begin < b.offset < stop),
+                begin,
                 self.quantum,
             ))
         return pieces
@@ -121,21 +116,23 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
         offsets.append(offsets[-1] + len(cue.text) + 1)
 
     pattern = _GREEK_SENTENCE_END if script == "Grek" else _SENTENCE_END
+    # Units of spaced scripts are joined with a space, so they may only end at one: "?" then
+    # "," inside a cue ("...to?", to...") is not a cut there.
     spaced = script not in NO_SPACE_SCRIPTS
-    cuts = [
-        m.end() for m in pattern.finditer(stream)
-        if not _is_abbreviation(stream, m.start())
-        # Units of spaced scripts are joined with a space, so they may only end at one:
-        # "?" then "," inside a cue ("...to?", to...") is not a cut there.
-        and not (spaced and m.end() < len(stream) and not stream[m.end()].isspace())
-        and not (script in _CASED_SCRIPTS and stream[m.end():m.end() + 2].strip()[:1].islower())
-    ]
+    size = len(stream)
+    cuts = []
+    for m in pattern.finditer(stream):
+        end = m.end()
+        if not (spaced and end < size and not stream[end].isspace()) and not _is_abbreviation(stream, m.start()):
+            cuts.append(end)
     if len(cuts) < MIN_SENTENCES_PER_CUE * len(cues):
         return cue_units(cues)
+    # edges[i - 1]: the boundary before cue i; a unit over cues a..b has edges[a:b] inside it
+    edges = tuple(Break(offsets[i], cues[i - 1].end, cues[i].start, cues[i].paragraph) for i in range(1, len(cues)))
 
-    def locate(char: int) -> tuple[Cue, int]:
+    def locate(char: int) -> tuple[int, int]:
         i = bisect.bisect_right(offsets, char) - 1
-        return cues[i], min(char - offsets[i], len(cues[i].text))
+        return i, min(char - offsets[i], len(cues[i].text))
 
     def position(cue: Cue, inside: int) -> float:
         return cue.start + (cue.end - cue.start) * inside / max(1, len(cue.text))
@@ -147,15 +144,10 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
         text = piece.strip()
         if text:
             first = begin + len(piece) - len(piece.lstrip())
-            first_cue, first_inside = locate(first)
-            last_char = begin + len(piece.rstrip()) - 1
-            last_cue, last_inside = locate(last_char)
+            first_index, first_inside = locate(first)
+            last_index, last_inside = locate(begin + len(piece.rstrip()) - 1)
             last_inside += 1
-            first_index, last_index = bisect.bisect_right(offsets, first) - 1, bisect.bisect_right(offsets, last_char) - 1
-            breaks = tuple(
-                Break(offsets[i] - first, cues[i - 1].end, cues[i].start, cues[i].paragraph)
-                for i in range(first_index + 1, last_index + 1)
-            )
+            first_cue, last_cue = cues[first_index], cues[last_index]
             units.append(Unit(
                 position(first_cue, first_inside),
                 position(last_cue, last_inside),
@@ -163,7 +155,8 @@ def sentence_units(cues: list[Cue], script: str = "Latn") -> list[Unit]:
                 first_cue.paragraph,
                 first_cue.start if first_inside == 0 else first_cue.end,
                 last_cue.end if last_inside >= len(last_cue.text) else last_cue.start,
-                breaks,
+                edges[first_index:last_index],
+                first,
             ))
         begin = cut
     return units

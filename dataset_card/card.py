@@ -151,6 +151,7 @@ def corpus_facts(root: Path, report: dict, configs: list, drawn: list, synthetic
         "granularity": settings.get("granularity"),
         "min_languages": settings.get("min_languages"),
         "merge_quorum": settings.get("merge_quorum"),
+        "cuts": report.get("alignment", {}).get("cuts_total", 0),
         "split_fractions": settings.get("splits", {}),
         "filters": filters,
         "cues": report["cues"],

@@ -9,7 +9,9 @@ import pytest
 
 from builder import languages
 from builder.clean import clean_text
-from builder.pipeline import BuildSettings, build, build_talk
+from builder.pipeline import BuildSettings, _clean_cues, build, build_talk
+from builder.report import TalkCounts
+from builder.segment import sentence_units, timing_quantum
 from builder.store import discover, read_talk
 from builder.wit3 import read_wit3
 
@@ -100,6 +102,7 @@ def test_vtt_build_gives_multiway_rows(vtt_dir, tmp_path):
     folders, _ = discover(vtt_dir)
     assert {r["talk_id"] for r in rows} == {int(f.name) for f in folders}, "every shared talk gives rows"
     assert report["cues"]["sound_tags_removed"] > 0  # (Applause) and (Laughter) in 15 languages
+    assert report["alignment"]["cuts_total"] == sum(report["alignment"]["cuts"].values()) > 0
 
 
 def test_overlap_alignment_beats_exact_timestamps_on_real_vtt(vtt_dir):
@@ -123,3 +126,18 @@ def test_wit3_languages_filter_may_leave_out_the_english_pivot(wit3_dir, tmp_pat
     assert set(report["languages"]) == {"de", "fr"}
     rows = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet").to_pylist()
     assert "en" not in rows[0] and sum(r["num_languages"] == 2 for r in rows) > 1000
+
+
+def test_all_way_rows_are_about_one_per_english_sentence(vtt_dir):
+    """At TED's real width (25 languages) a merge that any one language forces lands in all of
+    them; cutting at cue boundaries first keeps rows at sentence grain. A talk with tracks on
+    another timing grid than English (whole seconds) is allowed coarser rows."""
+    folders, _ = discover(vtt_dir)
+    for folder in folders:
+        talk, _ = read_talk(folder)
+        result = build_talk(talk, BuildSettings())
+        en_cues = _clean_cues(talk.tracks["en"], TalkCounts())
+        sentences = len(sentence_units(en_cues))
+        en_rows = sum(v is not None for v in result.columns["en"])
+        coarse = any(timing_quantum(_clean_cues(t, TalkCounts())) != timing_quantum(en_cues) for t in talk.tracks.values())
+        assert en_rows / sentences >= (0.6 if coarse else 0.8), f"talk {talk.talk_id}: {en_rows} rows / {sentences} sentences"
