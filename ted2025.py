@@ -1,8 +1,11 @@
 """Load TED2025, a multi-way parallel corpus of TED talk transcripts, as 🤗 datasets.
 
-A built corpus (``ted2025 build``) is one "wide" Parquet table per split: a row is one segment of one
-talk, with one nullable text column per language. This module turns any subset of its languages
-into a ``datasets`` dataset, reading only the columns it needs and filtering rows inside Arrow::
+A built corpus (``ted2025 build``) has two Parquet tables per split (see :mod:`builder.contract`):
+the all-way table (``data/``, one row per segment of the alignment of every language) and the
+finest alignment (``alignment/``, one row per pivot sentence, with the merges each language asks
+for). ``all`` reads the first; a named subset is composed from the second, merging only what its
+own languages ask for, so it is as fine as a build of just those languages. Only the needed
+columns are read and rows are assembled in Arrow::
 
     import ted2025
 
@@ -50,6 +53,7 @@ from typing import Optional, Union
 
 import datasets
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -60,16 +64,14 @@ from datasets.exceptions import DatasetGenerationError
 from huggingface_hub import HfApi, parse_hf_uri, snapshot_download
 from huggingface_hub import constants as hf_constants
 
+from builder import contract
 from builder import languages as registry
-from builder.write import FORMAT_VERSION  # one format version for the writer and the reader
+from builder.contract import FORMAT_VERSION, KEY_COLUMNS, SHARD_NAME, TIME_COLUMNS
 
 DEFAULT_PATH = "ted2025"
 DEFAULT_REPO_ID = "ted2025/TED2025"  # the published corpus; override with $TED2025_REPO_ID
 FORMATS = ("translation", "wide")
 ALL = "all"
-KEY_COLUMNS = ("talk_id", "segment_id")
-TIME_COLUMNS = ("start_ms", "end_ms")
-SHARD_NAME = re.compile(r"^(?P<split>\w+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.parquet$")
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
@@ -220,14 +222,17 @@ class Ted2025(datasets.ArrowBasedBuilder):
         splits = self.config.splits or tuple(corpus.files_by_split)
         if self.info.features is None:
             self.info.features = _features(self.languages, self.config.format)
-        return [
-            datasets.SplitGenerator(name=split, gen_kwargs={"files": corpus.files_by_split[split]}) for split in splits
-        ]
+        # `all` is the all-way table as built; a named subset is composed from the finest one.
+        files = corpus.files_by_split if self.config.languages is None else corpus.alignment_by_split
+        return [datasets.SplitGenerator(name=split, gen_kwargs={"files": files[split]}) for split in splits]
 
     def _generate_shards(self, files: list[str]) -> Iterator[str]:
         yield from files
 
     def _generate_tables(self, files: list[str]) -> Iterator[tuple[Key, pa.Table]]:
+        if self.config.languages is not None:
+            yield from self._generate_composed(files)
+            return
         languages = self.languages
         columns = [*KEY_COLUMNS, *(TIME_COLUMNS if self.config.format == "wide" else ()), *languages]
         row_filter = _presence_filter(languages, self.config.min_languages)
@@ -241,6 +246,41 @@ class Ted2025(datasets.ArrowBasedBuilder):
                 )
                 for batch_index, batch in enumerate(batches):
                     if batch.num_rows:
+                        yield Key(file_index, batch_index), _assemble(batch, languages, self.config.format, schema)
+
+    def _generate_composed(self, files: list[str]) -> Iterator[tuple[Key, pa.Table]]:
+        """The subset's own rows: the finest rows of each talk, merged where a language of the
+        subset asks (:func:`builder.contract.compose`), then filtered by ``min_languages``.
+        A talk never straddles a file; one that straddles a batch waits for the next."""
+        languages = self.languages
+        columns = [
+            "talk_id", contract.UNIT_COLUMN, *TIME_COLUMNS, contract.BASE_MERGE,
+            *languages, *(contract.merge_column(code) for code in languages),
+        ]
+        schema = self.info.features.arrow_schema
+        min_languages = self.config.min_languages
+        for file_index, path in enumerate(files):
+            with _shard_errors(path), _parquet_fragment(path, self.storage_options) as fragment:
+                pending = None
+                batches = fragment.to_batches(columns=columns, batch_readahead=0, fragment_readahead=0)
+                for batch_index, batch in enumerate([*batches, None]):
+                    if batch is None:
+                        complete, pending = pending, None
+                    else:
+                        table = pa.Table.from_batches([batch])
+                        if pending is not None:
+                            table = pa.concat_tables([pending, table])
+                        talk = table.column("talk_id").to_numpy()
+                        if not len(talk):
+                            continue
+                        cut = int(np.searchsorted(talk, talk[-1]))  # rows of the last talk may go on
+                        complete, pending = table.slice(0, cut), table.slice(cut)
+                    if complete is None or not complete.num_rows:
+                        continue
+                    rows = contract.compose(complete, languages)
+                    rows = rows.filter(pc.greater_equal(rows.column("num_languages"), min_languages))
+                    if rows.num_rows:
+                        batch = rows.combine_chunks().to_batches()[0]
                         yield Key(file_index, batch_index), _assemble(batch, languages, self.config.format, schema)
 
     def rows_per_language(self, splits: Optional[Sequence[str]] = None) -> dict[str, int]:
@@ -318,24 +358,32 @@ class _Corpus:
     languages: tuple[str, ...]
     files_by_split: dict[str, list[str]]
     present_by_split: dict[str, dict[str, int]] = field(default_factory=dict)
+    alignment_by_split: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits: Optional[Sequence[str]]) -> _Corpus:
+    alignment_by_split: dict[str, list[str]] = {}
     if data_files:
         files_by_split = {str(split): [str(path) for path in files] for split, files in data_files.items()}
         root = root or os.path.commonpath([path for files in files_by_split.values() for path in files])
+        alignment_by_split = {
+            split: [path.replace(f"{contract.DATA_DIR}/", f"{contract.ALIGNMENT_DIR}/") for path in files]
+            for split, files in files_by_split.items()
+        }
     elif root:
         files_by_split = _list_shards(str(root), storage_options)
+        alignment_by_split = _list_shards(str(root), storage_options, contract.ALIGNMENT_DIR)
     else:
         raise ValueError("Ted2025 needs data_dir (a built corpus folder or hf:// path) or data_files")
     unknown = [split for split in splits or () if split not in files_by_split]
     if unknown:
         raise ValueError(f"no split {', '.join(unknown)} in {root}; it has {', '.join(files_by_split)}")
-    corpus = _Corpus(root=str(root), languages=(), files_by_split=files_by_split)
+    corpus = _Corpus(root=str(root), languages=(), files_by_split=files_by_split, alignment_by_split=alignment_by_split)
     # Footers are read for the wanted splits only: a Hub download fetched only their shards.
     for split in splits or files_by_split:
         for path in files_by_split[split]:
             metadata = _read_footer(path, storage_options)
+            _check_format(metadata.schema.to_arrow_schema(), path)
             shard_languages = _shard_languages(metadata.schema.to_arrow_schema(), path)
             if not corpus.languages:
                 corpus.languages = shard_languages
@@ -346,11 +394,29 @@ def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits:
                 corpus.present_by_split[split][code] += count
     if not corpus.languages:
         raise FileNotFoundError(f"no data shards in the TED2025 corpus at {root}")
+    for split in splits or files_by_split:
+        if len(alignment_by_split.get(split, ())) != len(files_by_split[split]):
+            raise MissingShardError(
+                _join(str(root), contract.ALIGNMENT_DIR),
+                f"the {split} split has {len(files_by_split[split])} data shards but "
+                f"{len(alignment_by_split.get(split, ()))} alignment shards; rebuild the corpus with `ted2025 build`",
+            )
     return corpus
 
 
-def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
-    """Shard paths per split, from build_report.json, or from the data/ file names when it is absent."""
+def _check_format(schema: pa.Schema, path: str) -> None:
+    version = contract.recorded(schema).get("format_version")
+    if version != FORMAT_VERSION:
+        raise CorruptShardError(
+            path,
+            f"written in TED2025 format version {version}, but this loader reads version {FORMAT_VERSION} "
+            "(subsets are now composed from the finest alignment); rebuild the corpus with `ted2025 build`",
+        )
+
+
+def _list_shards(root: str, storage_options: dict, folder: str = contract.DATA_DIR) -> dict[str, list[str]]:
+    """Shard paths of ``folder`` (data/ or alignment/) per split, from build_report.json, or
+    from the file names when it is absent."""
     report_path = _join(root, "build_report.json")
     try:
         with _open(report_path, storage_options) as f:
@@ -360,13 +426,14 @@ def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
     except ValueError as e:
         raise ValueError(f"{report_path} is not valid JSON: {e}") from e
     if report is not None:
+        key = "files" if folder == contract.DATA_DIR else f"{folder}_files"
         return {
-            split: [_join(root, _shard_entry(path, report_path)) for path in info.get("files", [])]
+            split: [_join(root, _shard_entry(path, report_path, folder)) for path in info.get(key, [])]
             for split, info in report.get("splits", {}).items()
-            if info.get("files")
+            if info.get(key)
         }
     fs, fs_root = fsspec.core.url_to_fs(root, **storage_options.get(_protocol(root), {}))
-    names = sorted(posixpath.basename(path) for path in fs.glob(posixpath.join(fs_root, "data", "*.parquet")))
+    names = sorted(posixpath.basename(path) for path in fs.glob(posixpath.join(fs_root, folder, "*.parquet")))
     shards: dict[str, dict[int, int]] = {}
     for name in names:
         if match := SHARD_NAME.match(name):
@@ -374,7 +441,7 @@ def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
     files_by_split = {}
     for split, counts in shards.items():
         count = max(counts.values())
-        paths = [_join(root, f"data/{split}-{index:05d}-of-{count:05d}.parquet") for index in range(count)]
+        paths = [_join(root, f"{folder}/{split}-{index:05d}-of-{count:05d}.parquet") for index in range(count)]
         for index, path in enumerate(paths):
             if index not in counts:
                 raise MissingShardError(path, f"not found (the {split} split has {count} shards)")
@@ -382,11 +449,12 @@ def _list_shards(root: str, storage_options: dict) -> dict[str, list[str]]:
     return files_by_split
 
 
-def _shard_entry(path, report_path: str) -> str:
-    """A shard named by build_report.json: ``data/<split>-NNNNN-of-NNNNN.parquet`` and nothing
+def _shard_entry(path, report_path: str, folder: str = contract.DATA_DIR) -> str:
+    """A shard named by build_report.json: ``<folder>/<split>-NNNNN-of-NNNNN.parquet`` and nothing
     else, so that a report (possibly from a Hub repo) cannot point the reader outside the corpus."""
-    if not (isinstance(path, str) and path.startswith("data/") and SHARD_NAME.match(path[len("data/"):])):
-        raise ValueError(f"{report_path} names {path!r} as a shard; shards are data/<split>-NNNNN-of-NNNNN.parquet")
+    prefix = f"{folder}/"
+    if not (isinstance(path, str) and path.startswith(prefix) and SHARD_NAME.match(path[len(prefix):])):
+        raise ValueError(f"{report_path} names {path!r} as a shard; shards are {prefix}<split>-NNNNN-of-NNNNN.parquet")
     return path
 
 
@@ -482,9 +550,10 @@ def _corpus_fingerprint(data_dir, data_files) -> Optional[str]:
         paths = sorted(str(path) for group in groups for path in ([group] if isinstance(group, str) else group))
     elif data_dir and not _is_remote(str(data_dir)):
         data_dir = str(data_dir)
-        shards = os.path.join(data_dir, "data")
         paths = [os.path.join(data_dir, "build_report.json")]
-        paths += [os.path.join(shards, name) for name in sorted(os.listdir(shards))] if os.path.isdir(shards) else []
+        for folder in (contract.DATA_DIR, contract.ALIGNMENT_DIR):
+            shards = os.path.join(data_dir, folder)
+            paths += [os.path.join(shards, name) for name in sorted(os.listdir(shards))] if os.path.isdir(shards) else []
     elif data_dir:
         return _short_hash(str(data_dir))
     else:
@@ -561,7 +630,8 @@ def load_dataset(
     split_names = _split_names(split)
     data_dir, storage_options = source.folder, {}
     if source.repo_id is not None:
-        data_dir, storage_options = _hub_location(source, split_names, streaming, token)
+        composed = languages is not None or name not in (ALL, "default")
+        data_dir, storage_options = _hub_location(source, split_names, streaming, token, composed)
     builder = Ted2025(
         config_name=name,
         data_dir=data_dir,
@@ -645,14 +715,19 @@ def _split_names(split) -> Optional[tuple[str, ...]]:
     return None if ALL in names else tuple(sorted(names))
 
 
-def _hub_location(source: _Source, splits, streaming: bool, token) -> tuple[str, dict]:
+def _hub_location(source: _Source, splits, streaming: bool, token, composed: bool = True) -> tuple[str, dict]:
     """Where the builder reads a Hub corpus: a snapshot in the Hub cache, or hf:// paths when streaming."""
     endpoint = _hub_setting("HF_ENDPOINT", hf_constants.ENDPOINT).rstrip("/")
     if streaming:
         # Pin the commit so that every shard read by HfFileSystem comes from one revision.
         commit = HfApi(endpoint=endpoint, token=token).dataset_info(source.repo_id, revision=source.revision).sha
         return f"hf://datasets/{source.repo_id}@{commit}", {"hf": {"endpoint": endpoint, "token": token}}
-    shards = [f"data/{split}-*.parquet" for split in splits] if splits else ["data/*.parquet"]
+    shards = [
+        f"{folder}/{split}-*.parquet" if splits else f"{folder}/*.parquet"
+        # the data/ footers name the corpus's languages; a named subset reads alignment/
+        for folder in (contract.DATA_DIR, *([contract.ALIGNMENT_DIR] if composed else ()))
+        for split in splits or ("",)
+    ]
     folder = snapshot_download(
         source.repo_id,
         repo_type="dataset",

@@ -13,7 +13,13 @@ two older formats from the built corpus, and then materialises each subset with:
 (c) ``pyarrow``   a pyarrow read of just the needed columns with the filter pushed down: the floor;
 (d) ``ours``      ``ted2025.load_dataset(corpus, subset)`` into a fresh datasets cache (cold), and
     ``ours-cached`` the same call again on that cache, timed separately;
-(e) ``ours-stream`` ``load_dataset(..., streaming=True)``, iterated to the end (Python rows).
+(e) ``ours-stream`` ``load_dataset(..., streaming=True)``, iterated to the end (Python rows);
+(f) ``baseline``  the loader as it was before subsets were composed (format 1: the all-way rows
+                  that have every requested language, filtered in the Parquet scan), taken from
+                  git history (``BASELINE_REVISION``) and run on the same corpus, cold.
+
+(a), (b), (c) and (f) return the all-way rows; ``ours`` returns the subset's own, finer rows
+(the point of composing), so the two groups are checked for agreement separately.
 
 Every measurement runs in a fresh subprocess: wall time of the load alone (imports excluded,
 reported apart) and the peak resident set size of the process (VmHWM, or ``ru_maxrss`` off
@@ -41,7 +47,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-VARIANTS = ("jsonl", "pandas", "pyarrow", "ours", "ours-cached", "ours-stream")
+VARIANTS = ("jsonl", "pandas", "pyarrow", "baseline", "ours", "ours-cached", "ours-stream")
+ALL_WAY_VARIANTS = ("jsonl", "pandas", "pyarrow", "baseline")
+BASELINE_REVISION = "236b68b"  # main before the loader composed subsets (issue 11)
 SMALL_SUBSET = "en-zh-sw"
 
 
@@ -61,7 +69,7 @@ def prepare_corpus(workdir: Path, num_talks: int, workers: int, seed: int = 0) -
     raw = corpus.parent / "raw"
     print(f"# generating {num_talks} synthetic talks and building the corpus...", file=sys.stderr)
     generate_store(raw, num_talks, seed=seed, workers=workers)
-    build(raw, corpus, workers=workers, progress=False)
+    build(raw, corpus, workers=workers, progress=False, pair_configs=())  # the loader reads no pair files
     shutil.rmtree(raw)
     return corpus
 
@@ -158,6 +166,26 @@ def load_ours(inputs: dict, languages: list[str], streaming: bool = False) -> in
     return sum(loaded.num_rows.values())
 
 
+def baseline_module(workdir: Path) -> Path:
+    """The pre-composition loader from git, as ``ted2025_baseline.py`` in ``workdir``. Its one
+    import of a moved name (the format version) is pointed at the corpus contract."""
+    source = subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"{BASELINE_REVISION}:ted2025.py"],
+                            check=True, capture_output=True, text=True).stdout
+    source = source.replace("from builder.write import FORMAT_VERSION", "from builder.contract import FORMAT_VERSION")
+    path = workdir / "ted2025_baseline.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def load_baseline(inputs: dict, languages: list[str]) -> int:
+    sys.path.insert(0, inputs["baseline_dir"])
+    import ted2025_baseline
+
+    loaded = ted2025_baseline.load_dataset(inputs["corpus"], "-".join(languages), cache_dir=inputs["cache_dir"])
+    return sum(loaded.num_rows.values())
+
+
 def _imports(variant: str) -> None:
     """What a user of each variant imports before loading; timed apart from the load."""
     if variant == "pandas":
@@ -165,7 +193,7 @@ def _imports(variant: str) -> None:
         import pyarrow.parquet  # noqa: F401
     elif variant == "pyarrow":
         import pyarrow.dataset  # noqa: F401
-    elif variant.startswith("ours"):
+    elif variant.startswith("ours") or variant == "baseline":
         import datasets
 
         import ted2025  # noqa: F401
@@ -202,6 +230,8 @@ def run_variant(variant: str, inputs: dict, languages: list[str]) -> dict:
         rows = load_pandas(inputs, languages)
     elif variant == "pyarrow":
         rows = load_pyarrow(inputs, languages)
+    elif variant == "baseline":
+        rows = load_baseline(inputs, languages)
     else:
         rows = load_ours(inputs, languages, streaming=variant == "ours-stream")
     seconds = time.perf_counter() - start
@@ -241,7 +271,8 @@ def bench_subset(inputs: dict, languages: list[str], repeats: int, variants: lis
             "baseline_mib": statistics.median(r["baseline_mib"] for r in runs),
             "runs": runs,
         }
-        row_counts = {r["rows"] for r in runs} | {results[v]["rows"] for v in results}
+        group = ALL_WAY_VARIANTS if variant in ALL_WAY_VARIANTS else tuple(v for v in VARIANTS if v not in ALL_WAY_VARIANTS)
+        row_counts = {r["rows"] for r in runs} | {results[v]["rows"] for v in results if v in group}
         if len(row_counts) != 1:
             raise AssertionError(f"variants disagree on the number of rows: {results}")
     return results
@@ -257,16 +288,15 @@ def markdown(all_results: list[dict]) -> str:
     for entry in all_results:
         results = entry["results"]
         floor, jsonl, ours = results.get("pyarrow"), results.get("jsonl"), results.get("ours")
-        rows = next(iter(results.values()))["rows"]
         lines += [
             f"\n### {entry['talks']} talks, {entry['corpus_rows']:,} corpus rows, {entry['corpus_languages']} languages"
-            f" — subset `{entry['subset']}` ({len(entry['languages'])} languages, {rows:,} rows)\n",
-            "| variant | load s | × pyarrow | imports s | peak RSS MiB | over baseline MiB |",
-            "|---|---:|---:|---:|---:|---:|",
+            f" — subset `{entry['subset']}` ({len(entry['languages'])} languages)\n",
+            "| variant | rows | load s | × pyarrow | imports s | peak RSS MiB | over baseline MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for variant, r in results.items():
             ratio = f"{r['seconds'] / floor['seconds']:.1f}" if floor else ""
-            lines.append(f"| {variant} | {r['seconds']:.3f} | {ratio} | {r['import_s']:.2f} | "
+            lines.append(f"| {variant} | {r['rows']:,} | {r['seconds']:.3f} | {ratio} | {r['import_s']:.2f} | "
                          f"{r['peak_mib']:.0f} | {r['peak_mib'] - r['baseline_mib']:.0f} |")
         if jsonl and ours:
             speedup = jsonl["seconds"] / ours["seconds"]
@@ -300,6 +330,7 @@ def main() -> None:
     from builder import languages as registry
 
     all_results = []
+    baseline = baseline_module(args.workdir)
     for talks in args.sizes:
         corpus = prepare_corpus(args.workdir, talks, args.workers)
         derived = derive_formats(corpus)
@@ -309,7 +340,7 @@ def main() -> None:
         for subset in subsets:
             languages = [lang.code for lang in registry.parse_subset(subset)]
             inputs = {"corpus": str(corpus), "jsonl": str(derived["jsonl"]),
-                      "per_language": str(derived["per_language"])}
+                      "per_language": str(derived["per_language"]), "baseline_dir": str(baseline.parent)}
             with tempfile.TemporaryDirectory(prefix="ted2025-bench-cache-") as cache_root:
                 results = bench_subset({**inputs, "cache_root": Path(cache_root)}, languages, args.repeats,
                                        args.variants)

@@ -79,9 +79,12 @@ def make_parser() -> argparse.ArgumentParser:
                        help="drop cells whose length vs the pivot is off by more than this factor (0 = off)")
     build.add_argument("--no-dedupe", action="store_true", help="keep repeated cells within a talk")
     build.add_argument("--workers", type=_positive_int, default=None, help="worker processes (default: all cores)")
-    build.add_argument("--pair-configs", type=_languages_arg, default=None, metavar="PIVOTS",
-                       help="also write pair configs PIVOT-xx for every other language (e.g. en: en-de, en-fr, ...) "
-                            "as files of their own under OUT/pairs/, so that the Hub viewer can show them")
+    pairs = build.add_mutually_exclusive_group()
+    pairs.add_argument("--pair-configs", type=_languages_arg, default=None, metavar="PIVOTS",
+                       help="write pair configs PIVOT-xx for every other language under OUT/pairs/, each at the "
+                            "pair's own grain, for the Hub viewer and plain `datasets.load_dataset(OUT, 'en-de')` "
+                            "(default: en, when the corpus has English)")
+    pairs.add_argument("--no-pair-configs", action="store_true", help="write no pair configs")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_build)
 
@@ -200,7 +203,7 @@ def _build(args) -> int:
         filters=FilterSettings(langid=not args.no_langid, length_ratio=args.length_ratio, dedupe=not args.no_dedupe),
     )
     report = build(args.source, args.out, settings, workers=args.workers, progress=not args.quiet,
-                   pair_configs=args.pair_configs or ())
+                   pair_configs=() if args.no_pair_configs else args.pair_configs)
     print(report["summary"])
     print(f"wrote {args.out} (report: {args.out / 'build_report.json'}, card: {args.out / 'README.md'})")
     return 0

@@ -26,7 +26,8 @@ from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, u
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
-from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, wide_schema, write_table
+from .contract import ALIGNMENT_DIR, BASE_MERGE, UNIT_COLUMN, alignment_schema, merge_column, wide_schema
+from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, write_table
 
 
 
@@ -53,6 +54,8 @@ class TalkResult:
     talk_id: int
     columns: dict[str, list] = field(default_factory=dict)
     num_rows: int = 0
+    finest: dict[str, list] = field(default_factory=dict)  # the alignment/ rows: one per pivot unit
+    num_finest: int = 0
     drops: list[tuple] = field(default_factory=list)  # (talk_id, segment_id, language, reason, text)
     counts: TalkCounts = field(default_factory=TalkCounts)
     skips: list[Skip] = field(default_factory=list)
@@ -136,7 +139,41 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     counts.rows = len(rows)
     result.columns, result.num_rows = columns, len(rows)
     result.languages = [code for code in order if code in columns]
+    if rows:
+        result.finest = _finest_rows(talk.talk_id, units_by_language[pivot], alignment, result.drops, order, timed)
+        result.num_finest = len(units_by_language[pivot])
     return result
+
+
+def _finest_rows(talk_id: int, pivot_units, alignment, drops: list[tuple], order: list[str], timed: bool) -> dict[str, list]:
+    """The talk's rows of the finest table (builder.contract): each pivot unit, each language's
+    texts anchored there, and the merges each language asks for. A cell the all-way build
+    dropped stays dropped here (its text and reason are in drops.parquet), except for
+    ``below_min_languages``, which depends on the subset and is the loader's to apply."""
+    dropped = {(segment_id, code) for _, segment_id, code, reason, _ in drops if reason != "below_min_languages"}
+    n = len(pivot_units)
+    pieces: dict[str, list[list[str]]] = {code: [[] for _ in range(n)] for code in order}
+    pivot = order[0]
+    for k, unit in enumerate(pivot_units):
+        if (alignment.segment_of[k], pivot) not in dropped:
+            pieces[pivot][k].append(unit.text)
+    for code, placements in alignment.placements.items():
+        for placement in placements:
+            if (placement.segment, code) not in dropped:
+                pieces[code][placement.anchor].append(placement.text)
+    columns: dict[str, list] = {
+        "talk_id": [talk_id] * n,
+        UNIT_COLUMN: list(range(n)),
+        "start_ms": [round(u.start) if timed else None for u in pivot_units],
+        "end_ms": [round(u.end) if timed else None for u in pivot_units],
+        BASE_MERGE: [*alignment.base_merges, False],
+    }
+    for code in order:
+        joiner = languages.joiner(code)
+        columns[code] = [joiner.join(texts) if texts else None for texts in pieces[code]]
+        requested = alignment.requests.get(code, ())
+        columns[merge_column(code)] = [k in requested for k in range(n)]
+    return columns
 
 
 def _clean_cues(track: Track, counts: TalkCounts):
@@ -191,12 +228,13 @@ def build(
     *,
     workers: int | None = None,
     progress: bool = True,
-    pair_configs: tuple[str, ...] = (),
+    pair_configs: tuple[str, ...] | None = None,
 ) -> dict:
     """Build the corpus folder ``out`` from a raw store or a WIT3 folder. Returns the report.
 
-    ``out`` ends with its dataset card (README.md, figures/); ``pair_configs`` (pivot codes, e.g.
-    ``("en",)``) also materialises the pair configs en-xx under pairs/ for the Hub viewer.
+    ``out`` ends with its dataset card (README.md, figures/) and the pair configs
+    ``<pivot>-xx`` under pairs/ for each pivot of ``pair_configs`` (default: ``en`` when the
+    corpus has it; ``()`` for none), which the Hub viewer and plain ``datasets`` load.
     """
     settings = settings or BuildSettings()
     source, out = Path(source), Path(out)
@@ -216,12 +254,14 @@ def build(
         columns = _scan_languages(jobs, wanted)
     for skip in skips:
         report.skip(skip)
+    if pair_configs is None:  # default: en-xx for every xx, so that plain `datasets` loads pairs too
+        pair_configs = ("en",) if "en" in columns and len(columns) > 1 else ()
     pair_configs = tuple(languages.get(code).code for code in pair_configs)
     if missing := [code for code in pair_configs if code not in columns]:
         raise ValueError(f"--pair-configs {', '.join(missing)}: not in the source, which has {', '.join(columns)}")
 
     staging = staging_for(out)
-    writer = CorpusWriter(staging, wide_schema(columns, settings.granularity))
+    writer = CorpusWriter(staging, wide_schema(columns, settings.granularity), alignment_schema(columns, settings.granularity))
     drops = RowStream(staging / "reports" / "drops.parquet", DROP_SCHEMA)
     talk_rows = []  # one small row per talk
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
@@ -238,6 +278,7 @@ def build(
             report.add_talk(result.counts, split)
             if split:
                 writer.write(split, result.columns, result.num_rows)
+                writer.write(split, result.finest, result.num_finest, ALIGNMENT_DIR)
                 talk_rows.append(_talk_row(result, split, kind))
             drops.extend(result.drops)
             bar.update()
@@ -264,7 +305,7 @@ def build(
     (staging / "build_report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     from dataset_card import write_card  # imports matplotlib: only once a build gets this far
 
-    write_card(staging, pair_pivots=list(pair_configs) or None)
+    write_card(staging, pair_pivots=(list(pair_configs) or None) if report.totals.rows else None)  # no rows: no pairs
     commit(staging, out)
     return summary | {"summary": report.summary()}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from .records import Skip
-from .write import FORMAT_VERSION
+from .contract import FORMAT_VERSION
 
 MAX_SKIPS_LISTED = 10_000
 

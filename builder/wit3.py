@@ -74,8 +74,6 @@ def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Ta
         except languages.UnknownLanguageError:
             skips.append(Skip("track", "unknown_language", language=other_codes[0], path=str(files[other_codes[0]].relative_to(root))))
             continue
-        if wanted is not None and code not in wanted:
-            continue
         try:
             english_docs, other_docs = parse_mteval(files[PIVOT]), parse_mteval(files[other_codes[0]])
         except InputError as exc:
@@ -94,19 +92,29 @@ def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Ta
             talk_pairs.append(_Pair(code, english, other))
 
     keep_english = wanted is None or PIVOT in wanted
-    talks = [_talk_from_pairs(talk_id, pairs, keep_english) for talk_id, pairs in sorted(pairs_by_talk.items())]
+    talks = [
+        _talk_from_pairs(talk_id, pairs, keep_english, wanted)
+        for talk_id, pairs in sorted(pairs_by_talk.items())
+        if wanted is None or any(p.language in wanted for p in pairs)
+    ]
     return talks, skips
 
 
-def _talk_from_pairs(talk_id: int, pairs: list[_Pair], keep_english: bool = True) -> Talk:
+def _talk_from_pairs(talk_id: int, pairs: list[_Pair], keep_english: bool = True, wanted: frozenset | None = None) -> Talk:
     """Every language on the reference English axis. English itself is the axis, so the others
-    align without it; ``keep_english=False`` (``--languages`` without ``en``) leaves its text out."""
+    align without it; ``keep_english=False`` (``--languages`` without ``en``) leaves its text out.
+
+    The reference is chosen among *all* pairs of the talk, also when ``wanted`` keeps only some
+    languages: the English sides of the pairs differ (whitespace, merged segments, even
+    wording), and a subset built alone must have the same English as the all-language build."""
     reference = max(pairs, key=lambda p: (len(p.english.segments), -languages.rank(p.language))).english
     ref_offsets = _offsets(reference.segments)
     tracks = {}
     if keep_english:
         tracks[PIVOT] = Track(talk_id, PIVOT, _cues(reference.segments, ref_offsets), "wit3", timed=False)
     for pair in pairs:
+        if wanted is not None and pair.language not in wanted:
+            continue
         to_reference = _offset_map(pair.english.segments, reference.segments)
         offsets = [to_reference(x) for x in _offsets(pair.english.segments)]
         tracks[pair.language] = Track(talk_id, pair.language, _cues(pair.other.segments, offsets), "wit3", timed=False)

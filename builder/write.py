@@ -7,7 +7,6 @@ infers splits without any YAML.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -15,23 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-FORMAT_VERSION = 1
-BASE_FIELDS = [
-    pa.field("talk_id", pa.int64(), nullable=False),
-    pa.field("segment_id", pa.int32(), nullable=False),
-    pa.field("start_ms", pa.int64()),
-    pa.field("end_ms", pa.int64()),
-    pa.field("num_languages", pa.int16(), nullable=False),
-]
+from .contract import ALIGNMENT_DIR, DATA_DIR
+
 ROW_GROUP_BYTES = 32 * 1024 * 1024
 SHARD_BYTES = 256 * 1024 * 1024
 PARQUET_OPTIONS = dict(compression="zstd", write_page_index=True, write_statistics=True, use_content_defined_chunking=True)
-
-
-def wide_schema(language_codes: list[str], granularity: str) -> pa.Schema:
-    fields = BASE_FIELDS + [pa.field(code, pa.string()) for code in language_codes]
-    meta = {"format_version": FORMAT_VERSION, "languages": language_codes, "granularity": granularity}
-    return pa.schema(fields, metadata={b"ted2025": json.dumps(meta).encode()})
 
 
 class SplitShards:
@@ -40,6 +27,7 @@ class SplitShards:
 
     def __init__(self, folder: Path, split: str, schema: pa.Schema, row_group_bytes: int, shard_bytes: int):
         self.folder, self.split, self.schema = folder, split, schema
+        self.prefix = folder.name  # the shard names' folder in the corpus (data, alignment, ...)
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
         self.pending: list[pa.RecordBatch] = []
         self.pending_bytes = 0
@@ -78,37 +66,58 @@ class SplitShards:
         for i, path in enumerate(self.paths):
             final = path.with_name(f"{self.split}-{i:05d}-of-{len(self.paths):05d}.parquet")
             path.rename(final)
-            names.append(f"data/{final.name}")
+            names.append(f"{self.prefix}/{final.name}")
         return names
 
 
 class CorpusWriter:
-    """Accepts one talk's rows at a time; memory is bounded by one row group per split."""
+    """Accepts one talk's rows at a time, for the all-way table (``data/``) and the finest one
+    (``alignment/``); memory is bounded by one row group per split and table."""
 
-    def __init__(self, staging: Path, schema: pa.Schema, row_group_bytes: int = ROW_GROUP_BYTES, shard_bytes: int = SHARD_BYTES):
-        self.staging, self.schema = staging, schema
-        (staging / "data").mkdir(parents=True)
+    def __init__(
+        self,
+        staging: Path,
+        schema: pa.Schema,
+        alignment_schema: pa.Schema,
+        row_group_bytes: int = ROW_GROUP_BYTES,
+        shard_bytes: int = SHARD_BYTES,
+    ):
+        self.staging = staging
+        self.schemas = {DATA_DIR: schema, ALIGNMENT_DIR: alignment_schema}
+        for folder in self.schemas:
+            (staging / folder).mkdir(parents=True)
         self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
-        self.splits: dict[str, SplitShards] = {}
+        self.shards: dict[tuple[str, str], SplitShards] = {}
 
-    def write(self, split: str, columns: dict[str, list], num_rows: int) -> None:
+    def write(self, split: str, columns: dict[str, list], num_rows: int, table: str = DATA_DIR) -> None:
         if not num_rows:
             return
+        schema = self.schemas[table]
         arrays = []
-        for field in self.schema:
+        for field in schema:
             values = columns.get(field.name)
             arrays.append(pa.nulls(num_rows, field.type) if values is None else pa.array(values, field.type))
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-        if split not in self.splits:
-            self.splits[split] = SplitShards(self.staging / "data", split, self.schema, self.row_group_bytes, self.shard_bytes)
-        self.splits[split].add(batch)
+        batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+        if (table, split) not in self.shards:
+            self.shards[(table, split)] = SplitShards(self.staging / table, split, schema, self.row_group_bytes, self.shard_bytes)
+        self.shards[(table, split)].add(batch)
 
     def close(self) -> dict[str, dict]:
-        return {name: {"num_rows": shards.num_rows, "files": shards.close()} for name, shards in self.splits.items()}
+        """Per split: rows and files of the all-way table, and the files of the finest one."""
+        splits: dict[str, dict] = {}
+        for (table, split), shards in self.shards.items():
+            files = shards.close()
+            if table == DATA_DIR:
+                splits.setdefault(split, {})["num_rows"] = shards.num_rows
+                splits[split]["files"] = files
+            else:
+                splits.setdefault(split, {})["alignment_files"] = files
+                splits[split]["alignment_rows"] = shards.num_rows
+        return splits
 
     def abort(self) -> None:
         """Close open files without finishing them (the staging folder is about to go)."""
-        for shards in self.splits.values():
+        for shards in self.shards.values():
             if shards.writer is not None:
                 shards.writer.close()
 

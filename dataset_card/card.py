@@ -14,6 +14,7 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from builder import languages
+from builder.contract import ALIGNMENT_DIR
 
 from . import configs as viewer_configs
 from . import figures as card_figures
@@ -63,7 +64,7 @@ def write_card(
         viewer_configs.materialise_pairs(root, pair_pivots, split_order)
     configs = viewer_configs.discover(root, split_order)
     if figures:
-        shards = [path for paths in configs[0].files_by_split.values() for path in paths] if configs else []
+        shards = sorted((root / ALIGNMENT_DIR).glob("*.parquet")) if configs else []  # coverage counts composed rows
         drawn = card_figures.render(root, report["languages"], {int(k): v for k, v in report["parallelism"].items()},
                                     shards, top_languages)
     else:

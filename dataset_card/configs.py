@@ -3,7 +3,8 @@
 The viewer copies Parquet files as they are and ignores ``columns``/``filters`` in the card's
 YAML, so a config is only browsable if it has files of its own. ``all`` is ``data/``; a pair
 config ``en-de`` is ``pairs/en-de/{split}-NNNNN-of-NNNNN.parquet`` with the columns talk_id,
-segment_id, en, de and only the rows where both are present. The viewer shows at most
+segment_id, en, de: the pair's own rows, composed from the finest alignment exactly as
+``ted2025.load_dataset(corpus, "en-de")`` composes them, where both are present. The viewer shows at most
 :data:`MAX_CONFIGS` configs.
 
 Configs are discovered from the files on disk, so the card always describes what is there.
@@ -24,13 +25,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from datasets.info import DatasetInfosDict
 
-from builder import languages
-from builder.write import FORMAT_VERSION, SplitShards  # the corpus writer's sharding: same row groups, page index, zstd
-from ted2025 import SHARD_NAME
+from builder import contract, languages
+from builder.contract import ALIGNMENT_DIR, FORMAT_VERSION, SHARD_NAME
+from builder.write import SplitShards  # the corpus writer's sharding: same row groups, page index, zstd
 
 ALL = "all"
 PAIRS_DIR = "pairs"
-MAX_CONFIGS = 4000  # the Hub viewer shows at most this many configs
+MAX_CONFIGS = 3000  # the Hub allows at most this many configs
 PAIR_ROW_GROUP_BYTES = 8 * 1024 * 1024  # two text columns: small row groups keep the viewer's first page fast
 PAIR_SHARD_BYTES = 256 * 1024 * 1024
 LANGUAGES_PER_PASS = 16  # pairs written per scan of the data: bounds memory to 16 pending row groups
@@ -156,7 +157,11 @@ def materialise_pairs(root: Path, pivots: list[str], split_order: list[str]) -> 
     shards = sorted(data.glob("*.parquet"))
     if not shards:
         raise FileNotFoundError(f"no data shards in {data}")
-    corpus = json.loads(pq.read_schema(shards[0]).metadata[b"ted2025"])  # languages and granularity of the build
+    corpus = contract.recorded(pq.read_schema(shards[0]))  # languages and granularity of the build
+    finest = sorted((root / ALIGNMENT_DIR).glob("*.parquet"))
+    if corpus.get("format_version") != FORMAT_VERSION or not finest:
+        raise FileNotFoundError(f"{root} has no {ALIGNMENT_DIR}/ shards of format version {FORMAT_VERSION}; "
+                                "rebuild it with `ted2025 build`")
     pivots = [languages.get(code).code for code in pivots]
     pairs = pair_names(pivots, corpus["languages"])
     staging = root / f".{PAIRS_DIR}.partial"
@@ -168,7 +173,7 @@ def materialise_pairs(root: Path, pivots: list[str], split_order: list[str]) -> 
         others = [other for p, other in pairs if p == pivot]
         for start in range(0, len(others), LANGUAGES_PER_PASS):
             group = others[start:start + LANGUAGES_PER_PASS]
-            rows |= _write_pairs(staging, shards, pivot, group, split_order, corpus.get("granularity"))
+            rows |= _write_pairs(staging, finest, pivot, group, split_order, corpus.get("granularity"))
     final = root / PAIRS_DIR
     if final.exists():
         shutil.rmtree(final)
@@ -179,7 +184,8 @@ def materialise_pairs(root: Path, pivots: list[str], split_order: list[str]) -> 
 def _write_pairs(
     staging: Path, shards: list[Path], pivot: str, others: list[str], split_order: list[str], granularity: str | None
 ) -> dict[str, int]:
-    """One scan of the data: the pairs (pivot, other) for each of ``others``, split by split."""
+    """One scan of the finest table: the pairs (pivot, other) for each of ``others``, split by
+    split, each composed on its own. A row group holds whole talks, so it is composed alone."""
     by_split: dict[str, list[Path]] = {}
     for path in shards:
         if match := SHARD.match(path.name):
@@ -187,12 +193,15 @@ def _write_pairs(
     rows: dict[str, int] = {}
     for split in [s for s in split_order if s in by_split] + sorted(set(by_split) - set(split_order)):
         writers: dict[str, SplitShards] = {}
+        read = ["talk_id", contract.UNIT_COLUMN, *contract.TIME_COLUMNS, contract.BASE_MERGE,
+                pivot, *others, *(contract.merge_column(code) for code in (pivot, *others))]
         for path in by_split[split]:
             parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(columns=["talk_id", "segment_id", pivot, *others]):
-                pivot_present = batch.column(pivot).is_valid()
+            for row_group in range(parquet.num_row_groups):
+                finest_rows = parquet.read_row_group(row_group, columns=read)
                 for other in others:
-                    mask = pc.and_(pivot_present, batch.column(other).is_valid())
+                    batch = contract.compose(finest_rows, [pivot, other])
+                    mask = pc.and_(batch.column(pivot).is_valid(), batch.column(other).is_valid())
                     if not pc.any(mask).as_py():
                         continue
                     name = languages.subset_name([pivot, other])
@@ -200,7 +209,7 @@ def _write_pairs(
                         (staging / name).mkdir(exist_ok=True)
                         schema = pair_schema(pivot, other, granularity)
                         writers[name] = SplitShards(staging / name, split, schema, PAIR_ROW_GROUP_BYTES, PAIR_SHARD_BYTES)
-                    columns = [batch.column(c).filter(mask) for c in ("talk_id", "segment_id", pivot, other)]
+                    columns = [batch.column(c).filter(mask).combine_chunks() for c in ("talk_id", "segment_id", pivot, other)]
                     writers[name].add(pa.RecordBatch.from_arrays(columns, schema=writers[name].schema))
         for name, writer in writers.items():
             writer.close()

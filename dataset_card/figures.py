@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # before pyplot: render to files, never to a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from builder import contract  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
@@ -40,8 +41,9 @@ SEGMENTS = Figure(f"{FIGURES_DIR}/segments_per_language.png", "Segments per lang
 PARALLELISM = Figure(f"{FIGURES_DIR}/parallelism.png", "Degree of parallelism",
                      "For each k, the number of rows in which at least k languages are present (log scale).")
 COVERAGE = Figure(f"{FIGURES_DIR}/coverage.png", "Pairwise coverage",
-                  "Rows in which both languages are present, for the languages with most segments; "
-                  "the diagonal is each language's own segment count.")
+                  "Rows of each language pair (the pair's own rows, as `load_dataset(..., \"xx-yy\")` gives them) in "
+                  "which both languages are present, for the languages with most segments; the diagonal is each "
+                  "language's own row count.")
 ALL_FIGURES = (SEGMENTS, PARALLELISM, COVERAGE)
 
 
@@ -63,17 +65,25 @@ def existing(root: Path) -> list[Figure]:
 
 
 def coverage_matrix(shards: list[Path], codes: list[str]) -> np.ndarray:
-    """Rows where both languages are present, for each pair of ``codes`` (the diagonal: rows per language).
-
-    Per batch of rows: one 0/1 column per language (its validity mask), then all pairwise
-    counts at once as the matrix product maskᵀ·mask. No Python work per row.
+    """Rows of each pair of ``codes`` where both languages are present, counted on the pair's
+    own rows (composed from the finest table, ``alignment/`` shards, as ted2025.load_dataset
+    composes them); the diagonal is each language's rows alone. Per row group (whole talks) and
+    pair: the pair's segment starts, then "any row of the segment has the language", with
+    numpy's reduceat. No Python work per row.
     """
     counts = np.zeros((len(codes), len(codes)), dtype=np.int64)
+    columns = ["talk_id", contract.BASE_MERGE, *codes, *(contract.merge_column(code) for code in codes)]
     for path in shards:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=codes):
-            mask = np.column_stack([batch.column(code).is_valid().to_numpy(zero_copy_only=False) for code in codes])
-            present = mask.astype(np.float64)  # exact for counts below 2**53
-            counts += np.rint(present.T @ present).astype(np.int64)
+        parquet = pq.ParquetFile(path)
+        for row_group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(row_group, columns=columns)
+            valid = {code: table.column(code).is_valid().to_numpy(zero_copy_only=False) for code in codes}
+            for i, a in enumerate(codes):
+                for j in range(i, len(codes)):
+                    b = codes[j]
+                    starts = np.flatnonzero(contract.segment_starts(table, [a, b] if a != b else [a]))
+                    both = np.logical_or.reduceat(valid[a], starts) & np.logical_or.reduceat(valid[b], starts)
+                    counts[i, j] = counts[j, i] = counts[i, j] + int(both.sum())
     return counts
 
 

@@ -86,10 +86,13 @@ def resolve_corpus(dataset_name: str, build_smoke_corpus: bool = False) -> str:
     on first use from ../shared's real TED sample, or from the demo sample where that is absent."""
     if not build_smoke_corpus:
         return dataset_name
+    from builder.contract import FORMAT_VERSION, REPORT
     from builder.pipeline import BuildSettings, build
 
     out = Path(dataset_name)
-    if not (out / "build_report.json").is_file():
+    report = out / REPORT
+    # built on first use, and again when it was built in an older corpus format
+    if not report.is_file() or json.loads(report.read_text(encoding="utf-8")).get("format_version") != FORMAT_VERSION:
         source = SHARED_TED_SAMPLE
         if not source.is_dir():
             from builder.sample import write_sample

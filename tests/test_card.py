@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
+import ted2025
 from builder import languages
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
@@ -38,7 +39,7 @@ def wit3_corpus(wit3_dir, tmp_path_factory) -> Path:
 def sample_corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample")
     write_sample(root / "raw")
-    build(root / "raw", root / "corpus", BuildSettings(splits=SAMPLE_SPLITS), workers=2, progress=False)
+    build(root / "raw", root / "corpus", BuildSettings(splits=SAMPLE_SPLITS), workers=2, progress=False, pair_configs=())
     return root / "corpus"
 
 
@@ -73,7 +74,9 @@ def test_wit3_card_metadata(wit3_corpus):
     assert sorted(names[1:]) == sorted(languages.subset_name(["en", code]) for code in others)
 
 
-def test_dataset_info_counts_are_exact(wit3_corpus):
+def test_dataset_info_counts_are_exact(wit3_corpus, tmp_path):
+    """Pair configs hold the pair's own rows (as ted2025.load_dataset composes them), at least
+    as many as the all-way rows that have both languages."""
     infos = {info["config_name"]: info for info in card_of(wit3_corpus).data.to_dict()["dataset_info"]}
     report = report_of(wit3_corpus)
     for split, info in report["splits"].items():
@@ -84,7 +87,8 @@ def test_dataset_info_counts_are_exact(wit3_corpus):
                 continue
             both = sum(1 for en, other in zip(table["en"], table[code]) if en is not None and other is not None)
             counts = {s["name"]: s["num_examples"] for s in infos[languages.subset_name(["en", code])]["splits"]}
-            assert counts.get(split, 0) == both, (code, split)
+            composed = ted2025.load_dataset(wit3_corpus, f"en-{code}", split=split, cache_dir=str(tmp_path))
+            assert counts.get(split, 0) == composed.num_rows >= both, (code, split)
 
 
 def test_wit3_card_body(wit3_corpus):
@@ -130,19 +134,21 @@ def test_figures_are_linked_and_deterministic(sample_corpus, tmp_path):
         assert (copy / path).read_bytes() == (sample_corpus / path).read_bytes(), path
 
 
-def test_coverage_matrix_counts_rows_with_both(sample_corpus):
-    report = report_of(sample_corpus)
-    codes = ["en", "de", "fi", "th", "zh-cn"]
-    shards = sorted((sample_corpus / "data").glob("*.parquet"))
+def test_coverage_matrix_counts_each_pairs_own_rows(wit3_corpus, tmp_path):
+    codes = ["en", "de", "ja", "zh-cn"]
+    shards = sorted((wit3_corpus / "alignment").glob("*.parquet"))
     matrix = card_figures.coverage_matrix(shards, codes)
-    rows = data_table(sample_corpus).select(codes).to_pylist()
-    both = [[sum(1 for row in rows if row[a] is not None and row[b] is not None) for b in codes] for a in codes]
-    expected = np.array(both)
-    assert (matrix == expected).all()
-    assert [matrix[i, i] for i in range(len(codes))] == [report["languages"][code] for code in codes]
+    for i, a in enumerate(codes):
+        for j, b in enumerate(codes):
+            subset = [a] if a == b else [a, b]
+            rows = ted2025.load_dataset(wit3_corpus, languages=subset, cache_dir=str(tmp_path))
+            assert matrix[i, j] == sum(split.num_rows for split in rows.values()), (a, b)
+    all_way = data_table(wit3_corpus).select(codes).to_pylist()
+    assert matrix[0, 1] >= sum(1 for row in all_way if row["en"] is not None and row["de"] is not None)
 
 
-def test_pair_files_have_only_rows_with_both(wit3_corpus):
+def test_pair_files_hold_the_pairs_own_rows(wit3_corpus, tmp_path):
+    """Each pair config holds what ted2025.load_dataset composes for the pair (rows with both)."""
     for folder in sorted((wit3_corpus / "pairs").iterdir()):
         pivot, other = (lang.code for lang in languages.parse_subset(folder.name))
         for path in sorted(folder.glob("*.parquet")):
@@ -153,8 +159,8 @@ def test_pair_files_have_only_rows_with_both(wit3_corpus):
             row_group = parquet.metadata.row_group(0)
             assert row_group.column(0).compression == "ZSTD" and row_group.column(2).has_offset_index
             split = path.name.split("-")[0]
-            wide = data_table(wit3_corpus, split).select(["talk_id", "segment_id", pivot, other]).to_pylist()
-            assert table.to_pylist() == [row for row in wide if row[pivot] is not None and row[other] is not None]
+            composed = ted2025.load_dataset(wit3_corpus, folder.name, split=split, format="wide", cache_dir=str(tmp_path))
+            assert table.to_pylist() == composed.select_columns(["talk_id", "segment_id", pivot, other]).to_list()
 
 
 def test_card_command_adds_and_keeps_pair_configs(sample_corpus, tmp_path, capsys):
@@ -205,3 +211,19 @@ def test_teddy_vtt_card_credits_the_acoli_corpora(vtt_dir, tmp_path):
     assert "HLS WebVTT" in body and "AColi Corpora" in body and "acoli-repo/acoli-corpora" in body
     assert "CC BY-NC-ND 4.0" in body and "TED Conferences LLC" in body
     assert "WIT3" not in body.split("## Licence")[1]
+
+
+def test_plain_datasets_loads_every_pair_config_with_the_loaders_rows(wit3_corpus, tmp_path):
+    """Without our package: datasets' own Parquet builder, driven by the card's configs and exact
+    split sizes (default verification), gives the rows ted2025.load_dataset composes."""
+    import datasets
+
+    report = report_of(wit3_corpus)
+    for code in (c for c in report["languages"] if c != "en"):
+        name = languages.subset_name(["en", code])
+        plain = datasets.load_dataset(str(wit3_corpus), name, cache_dir=str(tmp_path / "plain"))
+        ours = ted2025.load_dataset(wit3_corpus, name, format="wide", cache_dir=str(tmp_path / "ours"))
+        assert set(plain) == set(ours) == set(report["splits"])
+        for split in plain:
+            assert plain[split].column_names == ["talk_id", "segment_id", "en", code]
+            assert plain[split].to_list() == ours[split].select_columns(["talk_id", "segment_id", "en", code]).to_list()

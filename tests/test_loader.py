@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ted2025
+from builder import contract
 from builder import languages as registry
 from hub_server import HubServer, hub_environment
 
@@ -42,7 +43,9 @@ SEVEN = ["en", "de", "fr", "ar", "zh-cn", "ja", "ko"]
 def write_corpus(root: Path, seed: int = 7) -> Path:
     rng = np.random.default_rng(seed)
     (root / "data").mkdir(parents=True)
-    meta = {"format_version": 1, "languages": LANGUAGES, "granularity": "sentence"}
+    (root / "alignment").mkdir(parents=True)
+    finest_schema = contract.alignment_schema(LANGUAGES, "sentence")
+    meta = {"format_version": contract.FORMAT_VERSION, "languages": LANGUAGES, "granularity": "sentence"}
     schema = pa.schema(
         [
             pa.field("talk_id", pa.int64(), nullable=False),
@@ -57,7 +60,7 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
     report = {"splits": {}, "languages": dict.fromkeys(LANGUAGES, 0)}
     talks = []
     for split, shards in {"train": TRAIN_SHARDS, "test": TEST_SHARDS}.items():
-        files = []
+        files, alignment_files = [], []
         for index, talk_ids in enumerate(shards):
             rows = []
             for talk_id in talk_ids:
@@ -76,27 +79,70 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
                     row["num_languages"] = sum(row[code] is not None for code in LANGUAGES)
                     rows.append(row)
             name = f"data/{split}-{index:05d}-of-{len(shards):05d}.parquet"
-            # Small row groups, so a shard is read as several batches.
+            # Small row groups, so a shard is read as several batches (and a talk straddles them).
             pq.write_table(pa.Table.from_pylist(rows, schema), root / name, row_group_size=7, compression="zstd")
             files.append(name)
+            # The finest table: the same rows, with merge requests drawn at random (none after
+            # a talk's last row), so that subsets compose rows of their own.
+            finest = []
+            for i, row in enumerate(rows):
+                last = i + 1 == len(rows) or rows[i + 1]["talk_id"] != row["talk_id"]
+                finest.append({
+                    "talk_id": row["talk_id"], "unit_id": row["segment_id"], "start_ms": row["start_ms"],
+                    "end_ms": row["end_ms"], "merge": bool(not last and rng.random() < 0.05),
+                    **{code: row[code] for code in LANGUAGES},
+                    **{contract.merge_column(code): bool(not last and row[code] and rng.random() < 0.15) for code in LANGUAGES},
+                })
+            pq.write_table(pa.Table.from_pylist(finest, finest_schema), root / name.replace("data/", "alignment/"),
+                           row_group_size=7, compression="zstd")
+            alignment_files.append(name.replace("data/", "alignment/"))
             for code in LANGUAGES:
                 report["languages"][code] += sum(row[code] is not None for row in rows)
         num_rows = sum(pq.read_metadata(root / f).num_rows for f in files)
-        report["splits"][split] = {"num_rows": num_rows, "num_talks": sum(map(len, shards)), "files": files}
+        report["splits"][split] = {"num_rows": num_rows, "num_talks": sum(map(len, shards)), "files": files,
+                                   "alignment_files": alignment_files}
     (root / "metadata").mkdir()
     pq.write_table(pa.Table.from_pylist(talks), root / "metadata" / "talks.parquet")
     (root / "build_report.json").write_text(json.dumps(report, indent=2))
     return root
 
 
-def reference_rows(corpus: Path, splits, languages, min_languages=None, format="translation") -> list[dict]:
+def composed_rows(finest: list[dict], wanted: list[str]) -> list[dict]:
+    """The subset's rows, by a plain loop: a row joins the one before it (same talk) when that
+    one has ``merge`` or the merge flag of a wanted language set."""
+    rows, previous = [], None
+    for row in finest:
+        joins = previous is not None and previous["talk_id"] == row["talk_id"] and (
+            previous["merge"] or any(previous[contract.merge_column(code)] for code in wanted))
+        if not joins:
+            segment_id = rows[-1]["segment_id"] + 1 if rows and rows[-1]["talk_id"] == row["talk_id"] else 0
+            rows.append({"talk_id": row["talk_id"], "segment_id": segment_id, "start_ms": row["start_ms"],
+                         "end_ms": row["end_ms"], **{code: [] for code in wanted}})
+        current = rows[-1]
+        if row["start_ms"] is not None:
+            current["start_ms"] = min(current["start_ms"], row["start_ms"])
+            current["end_ms"] = max(current["end_ms"], row["end_ms"])
+        for code in wanted:
+            if row[code] is not None:
+                current[code].append(row[code])
+        previous = row
+    for row in rows:
+        for code in wanted:
+            row[code] = registry.joiner(code).join(row[code]) if row[code] else None
+    return rows
+
+
+def reference_rows(corpus: Path, splits, languages, min_languages=None, format="translation", table="alignment") -> list[dict]:
+    """Expected rows: the all-way table read whole (``table="data"``, the ``all`` config), or a
+    named subset composed from the finest table."""
     report = json.loads((corpus / "build_report.json").read_text())
     wanted = [registry.get(code).code for code in languages]
     k = len(wanted) if min_languages is None else min_languages
     out = []
     for split in splits:
-        for file in report["splits"][split]["files"]:
-            for row in pq.read_table(corpus / file).to_pylist():
+        for file in report["splits"][split]["files" if table == "data" else "alignment_files"]:
+            rows = pq.read_table(corpus / file).to_pylist()
+            for row in rows if table == "data" else composed_rows(rows, wanted):
                 present = sum(row[code] is not None for code in wanted)
                 if present < k:
                     continue
@@ -179,7 +225,7 @@ def test_translation_struct_indexes_by_code(corpus, load):
 
 def test_all_keeps_every_row_with_corpus_num_languages(corpus, load):
     loaded = load(corpus, "all", split="train")
-    expected = reference_rows(corpus, ["train"], LANGUAGES, min_languages=1)
+    expected = reference_rows(corpus, ["train"], LANGUAGES, min_languages=1, table="data")
     report = json.loads((corpus / "build_report.json").read_text())
     assert len(expected) == report["splits"]["train"]["num_rows"]  # every fixture row has a language
     assert as_rows(loaded) == expected
@@ -193,7 +239,7 @@ def test_min_languages_counts_requested_languages_only(corpus, load, name, min_l
     languages = LANGUAGES if name == "all" else name.split("-")
     loaded = load(corpus, name, min_languages=min_languages)
     for split in ("train", "test"):
-        expected = reference_rows(corpus, [split], languages, min_languages)
+        expected = reference_rows(corpus, [split], languages, min_languages, table="data" if name == "all" else "alignment")
         assert as_rows(loaded[split]) == expected
     assert min(loaded["train"]["num_languages"]) >= min_languages
 
@@ -286,8 +332,9 @@ def test_empty_subset_message_gives_rows_per_language(corpus, load):
         load(corpus, "sw-ko")
     assert str(info.value) == f"no rows have all of ko, sw; rows per language: ko={counts['ko']}, sw={counts['sw']}"
     # ...but with min_languages=1 the same languages have rows: ko's plus sw's, as they never meet.
-    in_train = rows_per_language(corpus, ["train"], ["ko", "sw"])
-    assert load(corpus, "sw-ko", min_languages=1)["train"].num_rows == in_train["ko"] + in_train["sw"]
+    either = load(corpus, "sw-ko", min_languages=1)["train"]
+    assert as_rows(either) == reference_rows(corpus, ["train"], ["ko", "sw"], 1)
+    assert either.num_rows > 0 and set(either["num_languages"]) == {1}
 
 
 def test_empty_subset_in_one_split(corpus, load):
@@ -331,7 +378,7 @@ def test_streaming_matches_prepared(corpus, load):
     one = load(corpus, "all", split="train", streaming=True, format="wide", min_languages=6)
     assert isinstance(one, datasets.IterableDataset)
     assert list(one.features) == ["talk_id", "segment_id", "start_ms", "end_ms", "num_languages", *LANGUAGES]
-    assert as_rows(one) == reference_rows(corpus, ["train"], LANGUAGES, 6, format="wide")
+    assert as_rows(one) == reference_rows(corpus, ["train"], LANGUAGES, 6, format="wide", table="data")
     assert one.num_shards == 2
 
 
@@ -400,8 +447,10 @@ SHARD = "data/train-00001-of-00002.parquet"
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "bad page"])
 @pytest.mark.parametrize("streaming", [False, True])
-def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming):
-    path = own_corpus / SHARD
+@pytest.mark.parametrize("name, shard", [("en-de", SHARD.replace("data/", "alignment/")), ("all", SHARD)])
+def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming, name, shard):
+    """A named subset reads the finest table, ``all`` the all-way one: a damaged file of either is named."""
+    path = own_corpus / shard
     data = path.read_bytes()
     if damage == "garbage":
         path.write_bytes(b"this is not parquet\n" * 50)
@@ -409,8 +458,8 @@ def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming)
         path.write_bytes(data[: len(data) // 2])
     else:  # the footer is intact, the first data page header is zeros: fails while reading rows
         path.write_bytes(data[:4] + bytes(64) + data[68:])
-    with pytest.raises(ted2025.CorruptShardError, match=SHARD) as info:
-        as_rows(load(own_corpus, "en-de", split="train", streaming=streaming))
+    with pytest.raises(ted2025.CorruptShardError, match=shard) as info:
+        as_rows(load(own_corpus, name, split="train", streaming=streaming))
     assert info.value.path == str(path)
 
 
@@ -430,8 +479,9 @@ def test_missing_shard_without_a_report(own_corpus, load):
 
 
 def reference_rows_from_files(corpus: Path, split: str) -> list[dict]:
-    files = sorted((corpus / "data").glob(f"{split}-*.parquet"))
-    rows = [r for f in files for r in pq.read_table(f).to_pylist() if r["en"] is not None and r["de"] is not None]
+    files = sorted((corpus / "alignment").glob(f"{split}-*.parquet"))
+    rows = [r for f in files for r in composed_rows(pq.read_table(f).to_pylist(), ["en", "de"])
+            if r["en"] is not None and r["de"] is not None]
     return [{"talk_id": r["talk_id"], "segment_id": r["segment_id"], "num_languages": 2,
              "translation": {"en": r["en"], "de": r["de"]}} for r in rows]
 
@@ -466,7 +516,8 @@ def downloaded(server: HubServer) -> set[str]:
 def test_hub_repo_id_downloads_only_the_needed_shards(hub, corpus, load, tmp_path):
     test = load("org/name", "en-de", split="test")
     assert as_rows(test) == reference_rows(corpus, ["test"], ["en", "de"])
-    assert downloaded(hub) == {"build_report.json", "data/test-00000-of-00001.parquet"}
+    # the data/ footers say which languages the corpus has; the subset is composed from alignment/
+    assert downloaded(hub) == {"build_report.json", "data/test-00000-of-00001.parquet", "alignment/test-00000-of-00001.parquet"}
     snapshots = tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots"
     assert snapshots.is_dir()  # the Hub cache honours HF_HOME set after import
     everything = load("org/name@main", "en-de")
@@ -580,3 +631,27 @@ def test_a_report_cannot_point_outside_the_corpus(own_corpus, load):
     report_path.write_text(json.dumps(report))
     with pytest.raises(ValueError, match="outside.parquet"):
         load(corpus, "en-de", split=split)
+
+
+def test_a_corpus_of_an_older_format_says_to_rebuild(own_corpus, load):
+    """Format 1 had no finest table: its subsets would be the coarse all-way rows."""
+    for path in sorted((own_corpus / "data").glob("*.parquet")):
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[b"ted2025"]) | {"format_version": 1}
+        pq.write_table(table.replace_schema_metadata({b"ted2025": json.dumps(meta).encode()}), path)
+    shutil.rmtree(own_corpus / "alignment")
+    for name in ("en-de", "all"):
+        with pytest.raises(ted2025.CorruptShardError, match=r"format version 1.*rebuild the corpus with `ted2025 build`"):
+            load(own_corpus, name)
+
+
+def test_finest_rows_of_a_talk_spread_over_batches_compose_as_one(own_corpus, load):
+    """The fixture's row groups hold 7 rows, so talks straddle batches: composing batch by
+    batch must wait for a talk's last row."""
+    rows = pq.read_table(own_corpus / "alignment" / "train-00000-of-00002.parquet").to_pylist()
+    whole = composed_rows(rows, ["en", "de", "fr"])
+    loaded = load(own_corpus, "en-de-fr", split="train", min_languages=1, format="wide")
+    first_shard = [r for r in as_rows(loaded) if r["talk_id"] in {row["talk_id"] for row in rows}]
+    assert first_shard == [{**r, "num_languages": sum(r[c] is not None for c in ("en", "de", "fr"))} for r in whole
+                           if any(r[c] is not None for c in ("en", "de", "fr"))]
+    assert len(whole) < len(rows)  # some rows merged: composing is not the identity here

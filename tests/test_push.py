@@ -99,6 +99,11 @@ def test_push_is_private_and_reads_back(hub, corpus, capsys):
     # The viewer's way, over the same endpoint: a pair config from the card's YAML, streamed.
     first = next(iter(datasets.load_dataset(REPO, "en-de", split="train", streaming=True)))
     assert list(first) == ["talk_id", "segment_id", "en", "de"] and first["en"] and first["de"]
+    # Plain datasets, prepared with its default verification of the card's split sizes: the
+    # pair's own rows, as ted2025 composes them.
+    plain = datasets.load_dataset(REPO, "en-de", split="train")
+    ours = ted2025.load_dataset(REPO, "en-de", split="train", format="wide")
+    assert plain.to_list() == ours.select_columns(["talk_id", "segment_id", "en", "de"]).to_list() and len(plain) > 0
 
 
 def test_repush_sends_only_what_changed(hub, corpus):

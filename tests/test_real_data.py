@@ -7,12 +7,13 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+import ted2025
 from builder import languages
-from builder.clean import clean_text
+from builder.clean import FilterSettings, clean_text
 from builder.pipeline import BuildSettings, _clean_cues, build, build_talk
 from builder.report import TalkCounts
 from builder.segment import sentence_units, timing_quantum
-from builder.store import discover, read_talk
+from builder.store import discover, languages_in, read_talk
 from builder.wit3 import read_wit3
 
 WIT3_LANGUAGES = {"en", "ar", "de", "fr", "ja", "ko", "zh-cn"}
@@ -141,3 +142,77 @@ def test_all_way_rows_are_about_one_per_english_sentence(vtt_dir):
         en_rows = sum(v is not None for v in result.columns["en"])
         coarse = any(timing_quantum(_clean_cues(t, TalkCounts())) != timing_quantum(en_cues) for t in talk.tracks.values())
         assert en_rows / sentences >= (0.6 if coarse else 0.8), f"talk {talk.talk_id}: {en_rows} rows / {sentences} sentences"
+
+
+# --------------------------------------------------------------------------------------------
+# Every subset as fine as if it were built alone
+# --------------------------------------------------------------------------------------------
+
+NO_FILTERS = FilterSettings(langid=False, length_ratio=0, dedupe=False)
+ROW_KEYS = ("talk_id", "segment_id", "start_ms", "end_ms")
+
+
+def dedicated_rows(talks, subset: tuple[str, ...]) -> list[dict]:
+    """What `ted2025 build --languages S` keeps, talk by talk (the build's own code path)."""
+    settings = BuildSettings(languages=subset, min_languages=len(subset), filters=NO_FILTERS)
+    rows = []
+    for talk in talks:
+        result = build_talk(talk, settings)
+        for i in range(result.num_rows):
+            rows.append({key: result.columns[key][i] for key in ROW_KEYS}
+                        | {code: result.columns.get(code, [None] * result.num_rows)[i] for code in subset})
+    return sorted(rows, key=lambda row: (row["talk_id"], row["segment_id"]))
+
+
+def composed_rows(corpus, subset: tuple[str, ...], cache) -> list[dict]:
+    loaded = ted2025.load_dataset(corpus, languages=list(subset), format="wide", cache_dir=str(cache))
+    rows = [row for split in loaded.values() for row in split.select_columns([*ROW_KEYS, *subset]).to_list()]
+    return sorted(rows, key=lambda row: (row["talk_id"], row["segment_id"]))
+
+
+def subsets_of(codes) -> list[tuple[str, ...]]:
+    others = sorted((c for c in codes if c != "en"), key=languages.rank)
+    triples = [("en", *sorted(others[i:i + 2], key=languages.rank)) for i in range(0, min(len(others) - 1, 6), 3)]
+    return [("en", code) for code in others] + triples
+
+
+@pytest.fixture(scope="module")
+def all_way_vtt(vtt_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("all-way") / "vtt"
+    build(vtt_dir, out, BuildSettings(filters=NO_FILTERS), workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def all_way_wit3(wit3_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("all-way") / "wit3"
+    build(wit3_dir, out, BuildSettings(filters=NO_FILTERS), workers=1, progress=False)
+    return out
+
+
+def test_every_vtt_subset_equals_its_dedicated_build(vtt_dir, all_way_vtt, tmp_path):
+    folders, _ = discover(vtt_dir)
+    codes = {code for folder in folders for code in languages_in(folder)}
+    checked = 0
+    for subset in subsets_of(codes):
+        talks = [talk for folder in folders if (talk := read_talk(folder, frozenset(subset))[0])]
+        if not talks:
+            continue
+        expected = dedicated_rows(talks, subset)
+        assert composed_rows(all_way_vtt, subset, tmp_path) == expected, subset
+        checked += len(expected)
+    assert checked > 1500  # rows over all pairs and triples of talks 10, 200, 1300 and 1500
+
+
+def test_every_wit3_subset_equals_its_dedicated_build(wit3_dir, all_way_wit3, tmp_path):
+    for subset in subsets_of(WIT3_LANGUAGES):
+        talks, _ = read_wit3(wit3_dir, frozenset(subset))
+        expected = dedicated_rows(talks, subset)
+        assert len(expected) > 500 and composed_rows(all_way_wit3, subset, tmp_path) == expected, subset
+
+
+def test_subset_without_the_pivot_is_at_least_as_fine_as_all_way(all_way_vtt, tmp_path):
+    all_way = ted2025.load_dataset(all_way_vtt, "all", split="train", cache_dir=str(tmp_path))
+    pair = ted2025.load_dataset(all_way_vtt, "de-fr", split="train", cache_dir=str(tmp_path))
+    all_way_both = sum(1 for row in all_way if row["translation"]["de"] and row["translation"]["fr"])
+    assert pair.num_rows >= all_way_both > 0
