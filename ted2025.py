@@ -42,6 +42,7 @@ import builtins
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import os
@@ -263,7 +264,7 @@ class Ted2025(datasets.ArrowBasedBuilder):
             with _shard_errors(path), _parquet_fragment(path, self.storage_options) as fragment:
                 pending = None
                 batches = fragment.to_batches(columns=columns, batch_readahead=0, fragment_readahead=0)
-                for batch_index, batch in enumerate([*batches, None]):
+                for batch_index, batch in enumerate(itertools.chain(batches, [None])):  # None: the file's end
                     if batch is None:
                         complete, pending = pending, None
                     else:
@@ -276,6 +277,9 @@ class Ted2025(datasets.ArrowBasedBuilder):
                         cut = int(np.searchsorted(talk, talk[-1]))  # rows of the last talk may go on
                         complete, pending = table.slice(0, cut), table.slice(cut)
                     if complete is None or not complete.num_rows:
+                        continue
+                    complete = _talks_with_enough_languages(complete, languages, min_languages)
+                    if not complete.num_rows:
                         continue
                     rows = contract.compose(complete, languages)
                     rows = rows.filter(pc.greater_equal(rows.column("num_languages"), min_languages))
@@ -296,6 +300,21 @@ class Ted2025(datasets.ArrowBasedBuilder):
         where = f" in split {'+'.join(splits)}" if splits else ""
         per_language = ", ".join(f"{code}={count}" for code, count in counts.items())
         return f"no rows{where} have {wanted}; rows per language: {per_language}"
+
+
+def _talks_with_enough_languages(table: pa.Table, languages: Sequence[str], min_languages: int) -> pa.Table:
+    """The rows of the talks that have at least ``min_languages`` of ``languages`` somewhere: no
+    other talk can give a row, so composing it is wasted (``en-zh-sw``: most talks lack sw)."""
+    talk = table.column("talk_id").to_numpy()
+    starts = np.flatnonzero(np.r_[True, talk[1:] != talk[:-1]])
+    present = sum(
+        np.logical_or.reduceat(table.column(code).is_valid().to_numpy(zero_copy_only=False), starts).astype(np.int16)
+        for code in languages
+    )
+    if present.min() >= min_languages:
+        return table
+    keep = np.repeat(present >= min_languages, np.diff(np.r_[starts, len(talk)]))
+    return table.filter(pa.array(keep))
 
 
 def _features(languages: Sequence[str], format: str) -> datasets.Features:

@@ -1,8 +1,9 @@
-"""Alignment quality on the real TED talks in ../shared: grain, time consistency, WIT3 precision.
+"""Alignment quality on the real TED talks in ../shared: grain, time consistency, WIT3 precision,
+subset grain.
 
     python benchmarks/bench_align.py [--talks 10 200] [--json out.json]
 
-Three measures, all computed from ``build_talk`` (the code path of ``ted2025 build``), with the
+Four measures, all computed from ``build_talk`` (the code path of ``ted2025 build``), with the
 default settings unless noted:
 
 - **grain**: all-way rows that hold English, divided by the number of English sentence ends
@@ -15,7 +16,10 @@ default settings unless noted:
   alignment is judged).
 - **WIT3 precision**: WIT3 pairs are segment-parallel by seg id. A row is correct for a pair
   en-x when the x segments in it are exactly the gold twins of the English segments in it
-  (a union of gold beads); precision is the share of rows (with both languages) that are.
+  (a union of gold beads); precision is the share of rows (with both languages) that are;
+- **subset grain**: rows of each en-x subset ÷ rows of a dedicated en-x build, filters off:
+  as the all-way rows that have both (how subsets were served before format 2) and as
+  composed from the finest table (how ``ted2025.load_dataset`` serves them now).
 
 The method is general: nothing here knows a talk id or a language.
 """
@@ -151,6 +155,39 @@ def vtt_measures(talk_ids: list[str] | None) -> list[dict]:
     return rows
 
 
+def subset_grain(talks) -> list[dict]:
+    """Rows of each en-xx subset ÷ rows of a dedicated en-xx build of the same talk, filters off:
+    *all-way* is what a subset was before (the all-way rows that have both), *composed* what
+    ted2025.load_dataset returns now (the finest table composed for the pair)."""
+    import pyarrow as pa
+
+    from builder import contract
+
+    settings = BuildSettings(filters=NO_FILTERS)
+    rows = []
+    for talk in talks:
+        everything = build_talk(talk, settings)
+        ratios_before, ratios_after = [], []
+        for code in talk.tracks:
+            if code == "en":
+                continue
+            pair = type(talk)(talk.talk_id, {c: talk.tracks[c] for c in ("en", code)}, talk.meta, talk.source)
+            dedicated = build_talk(pair, settings).num_rows
+            if not dedicated:
+                continue
+            both = sum(1 for en, x in zip(everything.columns["en"], everything.columns[code]) if en and x)
+            composed = contract.compose(pa.table(everything.finest), ["en", code])
+            composed_both = sum(1 for en, x in zip(composed["en"].to_pylist(), composed[code].to_pylist()) if en and x)
+            ratios_before.append(both / dedicated)
+            ratios_after.append(composed_both / dedicated)
+        rows.append({
+            "talk": talk.talk_id, "languages": len(talk.tracks),
+            "all_way_grain": f"{min(ratios_before):.2f}–{max(ratios_before):.2f} (mean {sum(ratios_before) / len(ratios_before):.2f})",
+            "composed_grain": f"{min(ratios_after):.2f}–{max(ratios_after):.2f} (mean {sum(ratios_after) / len(ratios_after):.2f})",
+        })
+    return rows
+
+
 def wit3_precision() -> list[dict]:
     """Per language x: share of rows with en and x whose x segments are exactly the gold twins
     of their English segments, in the all-way build and in an en-x build."""
@@ -201,7 +238,12 @@ def main() -> None:
     wit3 = [] if args.no_wit3 else wit3_precision()
     for row in wit3:
         print(row)
-    args.json.write_text(json.dumps({"vtt": vtt, "wit3": wit3}, indent=1, ensure_ascii=False) + "\n")
+    folders, _ = discover(VTT_DIR)
+    talks = [read_talk(folder)[0] for folder in folders if not args.talks or folder.name in args.talks]
+    grain_rows = subset_grain(talks + ([] if args.no_wit3 else read_wit3(WIT3_DIR)[0]))
+    for row in grain_rows:
+        print(row)
+    args.json.write_text(json.dumps({"vtt": vtt, "wit3": wit3, "subset_grain": grain_rows}, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

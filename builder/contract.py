@@ -144,15 +144,19 @@ def segment_starts(table: pa.Table, codes: Sequence[str]) -> np.ndarray:
 def _join_by_segment(text: pa.ChunkedArray | pa.Array, segment: np.ndarray, num_segments: int, joiner: str) -> pa.Array:
     """One string per segment: the non-null texts of its rows joined in order (null if none)."""
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if num_segments == len(text):  # nothing merged: the rows are the segments
+        return text
     valid = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False))
     if len(valid) == 0:
         return pa.nulls(num_segments, pa.string())
-    values = text.take(pa.array(valid))
     groups = segment[valid]
     run_starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    if len(run_starts) < len(groups):  # some segment holds several texts: join them
-        offsets = pa.array(np.r_[run_starts, len(groups)].astype(np.int32))
-        values = pc.binary_join(pa.ListArray.from_arrays(offsets, values), joiner)
     where = np.full(num_segments, -1, dtype=np.int64)
+    if len(run_starts) == len(groups):  # at most one text per segment: pick it
+        where[groups] = valid
+        return text.take(pa.array(where, mask=where < 0))
+    # some segment holds several texts: join them, in order
+    offsets = pa.array(np.r_[run_starts, len(groups)].astype(np.int32))
+    values = pc.binary_join(pa.ListArray.from_arrays(offsets, text.take(pa.array(valid))), joiner)
     where[groups[run_starts]] = np.arange(len(run_starts))
     return values.take(pa.array(where, mask=where < 0))
