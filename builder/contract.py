@@ -120,8 +120,9 @@ def compose(table: pa.Table, codes: Sequence[str]) -> pa.Table:
         values = table.column(name)
         if values.null_count == n:  # untimed (WIT3): no times
             columns[name] = pa.nulls(len(first_rows), pa.int64())
-        else:
-            columns[name] = pa.array(reduce.reduceat(values.fill_null(0).to_numpy(), first_rows), pa.int64())
+        else:  # a talk is timed or not as a whole: null where its first row is
+            untimed = ~values.is_valid().to_numpy(zero_copy_only=False)[first_rows] if values.null_count else None
+            columns[name] = pa.array(reduce.reduceat(values.fill_null(0).to_numpy(), first_rows), pa.int64(), mask=untimed)
     texts = {code: _join_by_segment(table.column(code), segment, len(first_rows), registry.joiner(code)) for code in codes}
     present = [pc.cast(text.is_valid(), pa.int16()) for text in texts.values()]
     columns["num_languages"] = (

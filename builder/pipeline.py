@@ -20,13 +20,13 @@ from tqdm.auto import tqdm
 from . import languages
 from .align import TIMED, UNTIMED, align
 from .clean import CellFilter, FilterSettings, clean_text
+from .contract import ALIGNMENT_DIR, BASE_MERGE, UNIT_COLUMN, alignment_schema, merge_column, wide_schema
 from .records import Skip, Talk, Track
 from .report import BuildReport, TalkCounts
 from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, units_for
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
-from .contract import ALIGNMENT_DIR, BASE_MERGE, UNIT_COLUMN, alignment_schema, merge_column, wide_schema
 from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, write_table
 
 
