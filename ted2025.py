@@ -306,7 +306,7 @@ def _talks_with_enough_languages(table: pa.Table, languages: Sequence[str], min_
     """The rows of the talks that have at least ``min_languages`` of ``languages`` somewhere: no
     other talk can give a row, so composing it is wasted (``en-zh-sw``: most talks lack sw)."""
     talk = table.column("talk_id").to_numpy()
-    starts = np.flatnonzero(np.r_[True, talk[1:] != talk[:-1]])
+    starts = np.flatnonzero(contract.run_starts(talk))
     present = sum(
         np.logical_or.reduceat(table.column(code).is_valid().to_numpy(zero_copy_only=False), starts).astype(np.int16)
         for code in languages
@@ -402,8 +402,9 @@ def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits:
     for split in splits or files_by_split:
         for path in files_by_split[split]:
             metadata = _read_footer(path, storage_options)
-            _check_format(metadata.schema.to_arrow_schema(), path)
-            shard_languages = _shard_languages(metadata.schema.to_arrow_schema(), path)
+            schema = metadata.schema.to_arrow_schema()
+            _check_format(schema, path)
+            shard_languages = _shard_languages(schema, path)
             if not corpus.languages:
                 corpus.languages = shard_languages
                 corpus.present_by_split = {s: dict.fromkeys(shard_languages, 0) for s in splits or files_by_split}

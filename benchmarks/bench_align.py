@@ -40,7 +40,7 @@ from builder import languages  # noqa: E402
 from builder.clean import FilterSettings  # noqa: E402
 from builder.pipeline import BuildSettings, _clean_cues, build_talk  # noqa: E402
 from builder.report import TalkCounts  # noqa: E402
-from builder.segment import sentence_units  # noqa: E402
+from builder.segment import sentence_units, timing_quantum  # noqa: E402
 from builder.store import discover, read_talk  # noqa: E402
 from builder.wit3 import read_wit3  # noqa: E402
 
@@ -85,10 +85,6 @@ def cue_spans(cells: list[tuple[int, str]], cues) -> dict[int, tuple[float, floa
     return spans
 
 
-def whole_second(cues) -> bool:
-    return all(c.start % 1000 == 0 and c.end % 1000 == 0 for c in cues)
-
-
 def time_consistency(talk, settings: BuildSettings) -> tuple[int, int, list[str]]:
     """(cells that pass, cells checked, examples of failures)."""
     result = build_talk(talk, settings)
@@ -100,7 +96,7 @@ def time_consistency(talk, settings: BuildSettings) -> tuple[int, int, list[str]
     for code in cells:
         if code == "en":
             continue
-        slack = 1000.0 if whole_second(cues[code]) or whole_second(cues["en"]) else 0.0
+        slack = 1000.0 if timing_quantum(cues[code]) or timing_quantum(cues["en"]) else 0.0
         for segment_id, text in cells[code]:
             if segment_id not in spans.get("en", {}):
                 continue

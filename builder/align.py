@@ -58,7 +58,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .segment import Unit
+from .segment import Break, Unit
 
 
 @dataclass(frozen=True)
@@ -124,16 +124,17 @@ def align(
     others = [language for language in units_by_language if language != pivot]
     placed: dict[str, list[tuple[Unit, int, int]]] = {}  # language -> (piece, first, last pivot unit)
     cuts: Counter = Counter()
-    votes = [set() for _ in range(len(pivot_units) - 1)]  # boundary k: languages asking to merge
+    requests: dict[str, set[int]] = {}  # language -> boundaries k it asks to merge
     for language in others:
         placed[language] = []
+        requests[language] = set()
         for unit in units_by_language[language]:
             pieces = axis.split(unit)
             cuts[language] += len(pieces) - 1
             for piece, (first, last) in pieces:
                 placed[language].append((piece, first, last))
-                for k in range(first, last):
-                    votes[k].add(language)
+                requests[language].update(range(first, last))
+    votes = Counter(k for asked in requests.values() for k in asked)  # boundary k: languages asking
     quorum = max(1, math.ceil(tolerance.merge_quorum * len(others)))
     base_merges = [False] * (len(pivot_units) - 1)
     if granularity == "talk":
@@ -150,7 +151,7 @@ def align(
                 paragraph_break = timed and b.start - a.end >= PARAGRAPH_PAUSE_MS
             base_merges[k] = not paragraph_break
     # pivot unit k+1 joins k's segment
-    merge_next = [base or len(voters) >= quorum for base, voters in zip(base_merges, votes)]
+    merge_next = [base or votes[k] >= quorum for k, base in enumerate(base_merges)]
 
     segment_of = [0] * len(pivot_units)
     for k, merge in enumerate(merge_next):
@@ -172,18 +173,15 @@ def align(
     # choice was the same for all 110,665 placements of the real talks and of 30 synthetic ones.
     pivot_spans = _Spans(pivot_units)
     placements: dict[str, list[Placement]] = {}
-    requests: dict[str, set[int]] = {}
     for language in others:
         previous = 0
         placements[language] = []
-        requests[language] = set()
         for piece, first, last in placed[language]:
             anchor = first if last > first else pivot_spans.most_overlapped(piece)
             anchor = max(previous, anchor)  # monotone: a unit never goes backwards
             index = segment_of[anchor]
             segments[index].units.setdefault(language, []).append(piece.text)
             placements[language].append(Placement(piece.text, first, last, index, anchor))
-            requests[language].update(range(first, last))
             if last > first and segment_of[first] != segment_of[last]:
                 # An outvoted merge: the unit cannot sit in one segment, so its language's
                 # cells in every segment it spans are incomplete and are dropped as a conflict.
@@ -219,15 +217,13 @@ class _PivotAxis:
         first, last = self.requested(unit, exact=True) if unit.quantum else requested
         if last == first or not unit.breaks or self.tol.cut_margin <= 0:
             return [(unit, requested)]
+        q = unit.quantum
         chosen = []
-        for k in range(first, last):
-            low, high = self.windows[k]
-            middle = (low + high) / 2
-            q = unit.quantum
-
-            def distance(b) -> float:
+        for low, high in self.windows[first:last]:
+            def distance(b: Break, low=low, high=high) -> float:  # a coarse track's cue edge may be q off
                 return _distance(b.end - q, b.start + q, low, high)
 
+            middle = (low + high) / 2
             best = min(unit.breaks, key=lambda b: (distance(b), abs((b.end + b.start) / 2 - middle)))
             if distance(best) <= self.tol.cut_margin:
                 chosen.append(best)

@@ -107,9 +107,7 @@ def compose(table: pa.Table, codes: Sequence[str]) -> pa.Table:
     starts_segment = segment_starts(table, codes)
     segment = np.cumsum(starts_segment) - 1  # global segment index of each row
     first_rows = np.flatnonzero(starts_segment)
-    starts_talk = np.ones(n, dtype=bool)
-    starts_talk[1:] = talk[1:] != talk[:-1]
-    first_segment_of_talk = np.maximum.accumulate(np.where(starts_talk, segment, 0))
+    first_segment_of_talk = np.maximum.accumulate(np.where(run_starts(talk), segment, 0))
     segment_id = (segment - first_segment_of_talk)[first_rows]
 
     columns = {
@@ -137,9 +135,14 @@ def segment_starts(table: pa.Table, codes: Sequence[str]) -> np.ndarray:
     merge = table.column(BASE_MERGE).to_numpy(zero_copy_only=False).astype(bool)
     for code in codes:
         merge |= table.column(merge_column(code)).fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
-    starts = np.ones(len(talk), dtype=bool)
-    starts[1:] = (talk[1:] != talk[:-1]) | ~merge[:-1]
+    starts = run_starts(talk)
+    starts[1:] |= ~merge[:-1]
     return starts
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """For each position of a sorted key array (talk ids, segment ids): does a new run start there?"""
+    return np.r_[True, values[1:] != values[:-1]]
 
 
 def _join_by_segment(text: pa.ChunkedArray | pa.Array, segment: np.ndarray, num_segments: int, joiner: str) -> pa.Array:
@@ -151,13 +154,13 @@ def _join_by_segment(text: pa.ChunkedArray | pa.Array, segment: np.ndarray, num_
     if len(valid) == 0:
         return pa.nulls(num_segments, pa.string())
     groups = segment[valid]
-    run_starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    firsts = np.flatnonzero(run_starts(groups))
     where = np.full(num_segments, -1, dtype=np.int64)
-    if len(run_starts) == len(groups):  # at most one text per segment: pick it
+    if len(firsts) == len(groups):  # at most one text per segment: pick it
         where[groups] = valid
         return text.take(pa.array(where, mask=where < 0))
     # some segment holds several texts: join them, in order
-    offsets = pa.array(np.r_[run_starts, len(groups)].astype(np.int32))
+    offsets = pa.array(np.r_[firsts, len(groups)].astype(np.int32))
     values = pc.binary_join(pa.ListArray.from_arrays(offsets, text.take(pa.array(valid))), joiner)
-    where[groups[run_starts]] = np.arange(len(run_starts))
+    where[groups[firsts]] = np.arange(len(firsts))
     return values.take(pa.array(where, mask=where < 0))
