@@ -48,12 +48,13 @@ import operator
 import os
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
 import datasets
 import fsspec
+import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +75,12 @@ DEFAULT_REPO_ID = "ted2025/TED2025"  # the published corpus; override with $TED2
 FORMATS = ("translation", "wide")
 ALL = "all"
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+# datasets rebinds `open`, `os.path.*` and `pathlib.Path` in a builder's module so that scripts
+# written for local files can stream, and imports pandas and scipy.io to do it: 0.18 s on the
+# first load of every process, more than a cached reload takes. This module opens every file
+# itself, through fsspec for remote paths, so it opts out (the flag datasets sets once patched).
+_patched_for_streaming = True
 
 
 class ShardError(OSError):
@@ -106,12 +113,15 @@ class Ted2025Config(datasets.BuilderConfig):
     """A subset of TED2025, named like ``en-zh-sw`` or ``all``.
 
     Args:
-        name: subset spec (codes joined by ``-``, ``+`` or ``,``; any order; aliases allowed) or ``all``.
-        languages: the subset as a list of codes, instead of ``name``.
+        name: subset spec (codes joined by ``-``, ``+`` or ``,``; any order; aliases allowed) or
+            ``all`` (in any case).
+        languages: the subset as a list of codes, instead of ``name`` (a string here is a TypeError).
         min_languages: keep rows where at least this many requested languages are present.
             Default: all of them for a named subset, one for ``all``.
         format: ``"translation"`` (a Translation struct per row) or ``"wide"`` (one column per language).
-        splits: prepare only these splits (default: every split the corpus has).
+        splits: prepare only these splits, a list of names (default: every split the corpus has).
+
+    Arguments of the wrong type are a TypeError naming the argument (``min_languages``: a ValueError).
 
     After ``__post_init__`` the config is canonical: ``languages`` holds registry codes in
     registry order (``None`` for ``all``), ``name`` is the registry's subset name, and
@@ -125,10 +135,14 @@ class Ted2025Config(datasets.BuilderConfig):
     splits: Optional[Sequence[str]] = None
 
     def __post_init__(self):
+        self.languages, self.splits = _check_arguments(
+            self.name, self.languages, self.min_languages, self.format, self.splits
+        )
+        self.name = ALL if self.name is None or _is_all(self.name) else self.name
         super().__post_init__()
         if self.format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}")
-        by_name = None if self.name in (ALL, "default") else _resolve_subset(self.name)
+        by_name = None if self.name == ALL else _resolve_subset(self.name)
         by_list = None if self.languages is None else _resolve_subset(list(self.languages))
         if by_name is not None and by_list is not None and by_name != by_list:
             raise ValueError(
@@ -139,14 +153,12 @@ class Ted2025Config(datasets.BuilderConfig):
         self.name = ALL if codes is None else registry.subset_name([registry.get(code) for code in codes])
         if self.min_languages is None:
             self.min_languages = 1 if codes is None else len(codes)
-        if isinstance(self.min_languages, bool) or not isinstance(self.min_languages, int) or self.min_languages < 1:
-            raise ValueError(f"min_languages must be a positive int, got {self.min_languages!r}")
         if codes is not None and self.min_languages > len(codes):
             raise ValueError(
                 f"min_languages={self.min_languages} but the subset {self.name!r} has only {len(codes)} languages"
             )
         if self.splits is not None:
-            self.splits = tuple(sorted(set(self.splits)))
+            self.splits = tuple(sorted({str(split) for split in self.splits}))
 
     def create_config_id(self, config_kwargs: dict, custom_features=None) -> str:
         # Everything is canonical after __post_init__, so the id is built from the fields rather
@@ -158,6 +170,52 @@ class Ted2025Config(datasets.BuilderConfig):
         if custom_features is not None:
             config_id += "-" + _short_hash(custom_features)
         return config_id
+
+
+def _is_all(name: str) -> bool:
+    """``all`` in any case (``ALL``, ``All``), or datasets' ``default``."""
+    return name.lower() in (ALL, "default")
+
+
+def _check_arguments(
+    name, languages, min_languages, format, splits
+) -> tuple[Optional[list[str]], Optional[list[str]]]:
+    """TypeError (ValueError for ``min_languages``) naming the argument for a config argument of
+    the wrong type; the values are checked where they are resolved. Returns ``languages`` and
+    ``splits`` as lists (None stays None)."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a subset name such as 'en-de' or 'all' (a str), got {name!r}")
+    if isinstance(languages, (str, bytes)):
+        codes = languages.decode(errors="replace") if isinstance(languages, bytes) else languages
+        raise TypeError(
+            f"languages must be a list of codes, e.g. {[c for c in re.split(r'[-+,]', codes) if c] or ['en', 'de']}, "
+            f"not the string {languages!r}; or pass the subset name {codes!r} as name"
+        )
+    if languages is not None:
+        if isinstance(languages, dict) or not isinstance(languages, Iterable):
+            raise TypeError(f"languages must be a list of codes, e.g. ['en', 'de'], got {languages!r}")
+        languages = list(languages)
+        wrong = [code for code in languages if not isinstance(code, str)]
+        if wrong:
+            raise TypeError(
+                f"languages must be a list of codes (strings), e.g. ['en', 'de']; got {wrong[0]!r} in {languages!r}"
+            )
+    if min_languages is not None and (
+        isinstance(min_languages, bool) or not isinstance(min_languages, int) or min_languages < 1
+    ):
+        raise ValueError(f"min_languages must be a positive int, got {min_languages!r}")
+    if not isinstance(format, str):
+        raise TypeError(f"format must be a str, one of {FORMATS}, got {format!r}")
+    if splits is not None:
+        if isinstance(splits, (str, bytes)) or isinstance(splits, dict) or not isinstance(splits, Iterable):
+            raise TypeError(f"splits must be a list of split names, e.g. ['train'], got {splits!r}")
+        splits = list(splits)
+        wrong = [split for split in splits if not isinstance(split, (str, datasets.NamedSplit))]
+        if wrong:
+            raise TypeError(
+                f"splits must be a list of split names (strings), e.g. ['train']; got {wrong[0]!r} in {splits!r}"
+            )
+    return languages, splits
 
 
 def _resolve_subset(spec: Union[str, Sequence[str]]) -> tuple[str, ...]:
@@ -254,8 +312,8 @@ class Ted2025(datasets.ArrowBasedBuilder):
         subset asks (:func:`builder.contract.compose`), then filtered by ``min_languages``.
         A talk never straddles a file; one that straddles a batch waits for the next."""
         languages = self.languages
-        columns = [
-            "talk_id", contract.UNIT_COLUMN, *TIME_COLUMNS, contract.BASE_MERGE,
+        columns = [  # the finest rows' order is the file's: unit_id is not needed
+            "talk_id", *(TIME_COLUMNS if self.config.format == "wide" else ()), contract.BASE_MERGE,
             *languages, *(contract.merge_column(code) for code in languages),
         ]
         schema = self.info.features.arrow_schema
@@ -424,7 +482,7 @@ def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits:
 
 
 def _check_format(schema: pa.Schema, path: str) -> None:
-    version = contract.recorded(schema).get("format_version")
+    version = _recorded(schema, path).get("format_version")
     if version != FORMAT_VERSION:
         raise CorruptShardError(
             path,
@@ -447,15 +505,15 @@ def _list_shards(root: str, storage_options: dict, folder: str = contract.DATA_D
     if report is not None:
         key = "files" if folder == contract.DATA_DIR else f"{folder}_files"
         return {
-            split: [_join(root, _shard_entry(path, report_path, folder)) for path in info.get(key, [])]
-            for split, info in report.get("splits", {}).items()
-            if info.get(key)
+            split: [_join(root, _shard_entry(path, report_path, folder)) for path in files]
+            for split, files in _report_files(report, report_path, key).items()
+            if files
         }
     fs, fs_root = fsspec.core.url_to_fs(root, **storage_options.get(_protocol(root), {}))
     names = sorted(posixpath.basename(path) for path in fs.glob(posixpath.join(fs_root, folder, "*.parquet")))
     shards: dict[str, dict[int, int]] = {}
     for name in names:
-        if match := SHARD_NAME.match(name):
+        if match := SHARD_NAME.fullmatch(name):
             shards.setdefault(match["split"], {})[int(match["index"])] = int(match["count"])
     files_by_split = {}
     for split, counts in shards.items():
@@ -468,11 +526,45 @@ def _list_shards(root: str, storage_options: dict, folder: str = contract.DATA_D
     return files_by_split
 
 
+def _report_files(report, report_path: str, key: str) -> dict[str, list]:
+    """``splits.<split>.<key>`` of a parsed build_report.json, per split; a report of another
+    shape (a JSON array, ``splits`` not an object, ...) is a ValueError naming the file."""
+
+    def shape(what: str, value, expected: str) -> ValueError:
+        return ValueError(
+            f"{report_path} is not a TED2025 build report: {what} is a JSON {_json_type(value)}, expected {expected}; "
+            "rebuild the corpus with `ted2025 build`, or delete the file to list the shards by name"
+        )
+
+    if not isinstance(report, dict):
+        raise shape("the file", report, "an object")
+    splits = report.get("splits", {})
+    if not isinstance(splits, dict):
+        raise shape("'splits'", splits, "an object")
+    files_by_split = {}
+    for split, info in splits.items():
+        if not isinstance(info, dict):
+            raise shape(f"'splits.{split}'", info, "an object")
+        files = info.get(key)
+        files = [] if files is None else files
+        if not isinstance(files, list):
+            raise shape(f"'splits.{split}.{key}'", files, "an array of shard paths")
+        files_by_split[split] = files
+    return files_by_split
+
+
+def _json_type(value) -> str:
+    for types, name in ((bool, "boolean"), (dict, "object"), (list, "array"), (str, "string"), ((int, float), "number")):
+        if isinstance(value, types):
+            return name
+    return "null"
+
+
 def _shard_entry(path, report_path: str, folder: str = contract.DATA_DIR) -> str:
     """A shard named by build_report.json: ``<folder>/<split>-NNNNN-of-NNNNN.parquet`` and nothing
     else, so that a report (possibly from a Hub repo) cannot point the reader outside the corpus."""
     prefix = f"{folder}/"
-    if not (isinstance(path, str) and path.startswith(prefix) and SHARD_NAME.match(path[len(prefix):])):
+    if not (isinstance(path, str) and path.startswith(prefix) and SHARD_NAME.fullmatch(path[len(prefix):])):
         raise ValueError(f"{report_path} names {path!r} as a shard; shards are {prefix}<split>-NNNNN-of-NNNNN.parquet")
     return path
 
@@ -482,17 +574,74 @@ def _read_footer(path: str, storage_options: dict) -> pq.FileMetaData:
         return pq.read_metadata(f)
 
 
-def _shard_languages(schema: pa.Schema, path: str) -> tuple[str, ...]:
-    missing = [name for name in (*KEY_COLUMNS, *TIME_COLUMNS) if name not in schema.names]
+def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DIR) -> tuple[str, ...]:
+    """The languages of a shard of ``table`` (``data`` or ``alignment``), once its schema has
+    been checked against the contract (:func:`_check_schema`): from the footer alone."""
+    names = schema.names
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise CorruptShardError(
+            path, f"column {', '.join(map(repr, twice))} appears more than once; rebuild the corpus with `ted2025 build`"
+        )
+    alignment = table == contract.ALIGNMENT_DIR
+    required = ("talk_id", *TIME_COLUMNS, contract.BASE_MERGE) if alignment else (*KEY_COLUMNS, *TIME_COLUMNS)
+    missing = [name for name in required if name not in names]
     if missing:
         raise CorruptShardError(path, f"not a TED2025 shard: no column {', '.join(missing)}")
-    recorded = json.loads((schema.metadata or {}).get(b"ted2025", b"{}"))
-    fixed = (*KEY_COLUMNS, *TIME_COLUMNS, "num_languages")
-    codes = tuple(recorded.get("languages") or (name for name in schema.names if name not in fixed))
-    absent = [code for code in codes if code not in schema.names]
+    fixed = {f.name for f in (contract.ALIGNMENT_BASE_FIELDS if alignment else contract.BASE_FIELDS)}
+    recorded = _recorded(schema, path).get("languages")
+    if recorded is not None and not (isinstance(recorded, list) and all(isinstance(code, str) for code in recorded)):
+        raise CorruptShardError(path, f"its metadata lists languages as {recorded!r}, not a list of codes")
+    codes = tuple(
+        recorded or (name for name in names if name not in fixed and not name.startswith(f"{contract.BASE_MERGE}."))
+    )
+    absent = [code for code in codes if code not in names]
     if absent:
         raise CorruptShardError(path, f"metadata lists languages with no column: {', '.join(absent)}")
+    if alignment:
+        no_flags = [contract.merge_column(code) for code in codes if contract.merge_column(code) not in names]
+        if no_flags:
+            raise CorruptShardError(path, f"not a TED2025 alignment shard: no column {', '.join(no_flags)}")
+    _check_schema(schema, _expected_schema(table, codes), path)
     return codes
+
+
+def _expected_schema(table: str, codes: Sequence[str]) -> pa.Schema:
+    """The contract's schema of a ``table`` (``data`` or ``alignment``) shard with languages ``codes``."""
+    make = contract.alignment_schema if table == contract.ALIGNMENT_DIR else contract.wide_schema
+    return make(codes, granularity="")
+
+
+def _check_schema(schema: pa.Schema, expected: pa.Schema, path: str) -> None:
+    """Every column of ``schema`` that ``expected`` (the contract's) defines has the contract's
+    type: a wrong-typed column would be cast on reading (an int64 ``en`` read as ``'0'``).
+    Required columns are checked by the caller; extra columns are never read."""
+    for field in expected:
+        index = schema.get_field_index(field.name)
+        if index < 0:
+            continue
+        actual = schema.field(index).type
+        if not actual.equals(field.type):
+            raise CorruptShardError(
+                path, f"column {field.name!r} is {actual}, expected {field.type}; rebuild the corpus with `ted2025 build`"
+            )
+
+
+def _recorded(schema: pa.Schema, path: str) -> dict:
+    """The shard's ``ted2025`` metadata (:func:`builder.contract.recorded`); unparsable is corrupt."""
+    try:
+        recorded = contract.recorded(schema)
+    except ValueError as e:  # json.JSONDecodeError, UnicodeDecodeError
+        raise CorruptShardError(path, f"its ted2025 metadata is not valid JSON ({e})") from e
+    if not isinstance(recorded, dict):
+        raise CorruptShardError(path, f"its ted2025 metadata is a JSON {_json_type(recorded)}, not an object")
+    return recorded
+
+
+def _shard_table(path: str) -> str:
+    """``alignment`` for a shard under ``alignment/``, else ``data``."""
+    folder = posixpath.basename(posixpath.dirname(path.replace(os.sep, "/")))
+    return contract.ALIGNMENT_DIR if folder == contract.ALIGNMENT_DIR else contract.DATA_DIR
 
 
 def _present_counts(
@@ -520,11 +669,15 @@ def _present_counts(
 
 @contextlib.contextmanager
 def _parquet_fragment(path: str, storage_options: dict) -> Iterator[ds.ParquetFileFragment]:
-    if _is_remote(path):
-        with _open(path, storage_options) as f:
-            yield ds.ParquetFileFormat().make_fragment(f)
-    else:
-        yield ds.ParquetFileFormat().make_fragment(path, filesystem=pafs.LocalFileSystem())
+    """The shard as a fragment to scan, once its footer's schema has been checked against the
+    contract (the alignment shards' footers are first read here; the scan reuses them)."""
+    with contextlib.ExitStack() as stack:
+        if _is_remote(path):
+            fragment = ds.ParquetFileFormat().make_fragment(stack.enter_context(_open(path, storage_options)))
+        else:
+            fragment = ds.ParquetFileFormat().make_fragment(path, filesystem=pafs.LocalFileSystem())
+        _shard_languages(fragment.physical_schema, path, _shard_table(path))
+        yield fragment
 
 
 @contextlib.contextmanager
@@ -533,7 +686,7 @@ def _open(path: str, storage_options: dict):
         with fsspec.open(path, "rb", **storage_options.get(_protocol(path), {})) as f:
             yield f
     else:
-        with builtins.open(path, "rb") as f:  # builtins: datasets patches this module's `open` for streaming
+        with builtins.open(path, "rb") as f:
             yield f
 
 
@@ -624,11 +777,14 @@ def load_dataset(
             * ``"ted2025"`` (default): the folder ``./ted2025`` if it exists, else ``$TED2025_PATH``
               (a folder, repo id or hf:// path), else the repo ``$TED2025_REPO_ID``, else ``DEFAULT_REPO_ID``.
 
+            A path that looks local (it starts with ``.``, ``/`` or ``~``, or its parent folder
+            exists, like ``demo/`` for ``demo/corpsu``) is never taken for a repo id.
+
             Hub repos are read with huggingface_hub and honour ``HF_ENDPOINT``, ``HF_HUB_OFFLINE``,
             ``HF_HOME``/``HF_HUB_CACHE``, read when this function runs. Without streaming, only
             ``build_report.json`` and the shards of the requested splits are downloaded into the
             Hub cache; with streaming, shards are read in place through ``HfFileSystem``.
-        name: subset spec (``"en-zh-sw"``) or ``"all"``.
+        name: subset spec (``"en-zh-sw"``) or ``"all"`` (in any case).
         split: ``None`` for every split (a DatasetDict), or a split expression (``"train"``,
             ``"train+validation"``, ``"test[:10%]"``). Only the splits asked for are prepared.
         streaming: return an IterableDataset (Dict) that reads the shards lazily.
@@ -640,17 +796,41 @@ def load_dataset(
         cache_dir, download_mode, verification_mode, keep_in_memory, num_proc: as in ``datasets``.
 
     Raises:
+        TypeError: an argument of the wrong type, named in the message (``languages`` given as a
+            string rather than a list, ``name`` not a string, ...); raised before anything is read.
         ValueError: unknown or duplicate language (the message suggests valid codes), a language
-            the corpus lacks (the message lists the corpus's), an unknown split.
+            the corpus lacks (the message lists the corpus's), an unknown split, ``min_languages``
+            not a positive int, a ``build_report.json`` that is not a TED2025 report (named).
+        FileNotFoundError: ``no such corpus folder`` for a local path that does not exist; for the
+            default ``"ted2025"`` with no corpus anywhere, where it looked and how to build one.
         EmptySubsetError: the subset has no rows; the message gives the rows of each language.
-        ShardError: a missing or unreadable shard; the message names the file.
+        ShardError: a missing or unreadable shard, or one whose columns do not have the types of
+            :mod:`builder.contract` (checked in the footers); the message names the file.
     """
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(
+            f"path must be a corpus folder, a Hub repo id or an hf:// path (a str or os.PathLike), got {path!r}"
+        )
+    # Wrong argument types fail here, before anything is downloaded; the config checks the values.
+    languages, _ = _check_arguments(name, languages, min_languages, format, None)
     source = _resolve_source(os.fspath(path), revision)
     split_names = _split_names(split)
     data_dir, storage_options = source.folder, {}
     if source.repo_id is not None:
-        composed = languages is not None or name not in (ALL, "default")
-        data_dir, storage_options = _hub_location(source, split_names, streaming, token, composed)
+        composed = languages is not None or name is not None and not _is_all(name)
+        try:
+            data_dir, storage_options = _hub_location(source, split_names, streaming, token, composed)
+        except (OSError, httpx.HTTPError) as e:  # HfHubHTTPError, LocalEntryNotFoundError, offline, ...
+            if not source.default:
+                raise
+            cause = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise FileNotFoundError(
+                f"TED2025 corpus not found: no folder ./{DEFAULT_PATH}, $TED2025_PATH is not set, and the Hub repo "
+                f"{source.repo_id} could not be read ({type(e).__name__}: {cause}). Build one: `make demo` "
+                "(then load \"demo/corpus\"), or "
+                f"`ted2025 crawl --out RAW ...` then `ted2025 build --source RAW --out {DEFAULT_PATH}`; "
+                "or pass a corpus folder or repo id as path"
+            ) from e
     builder = Ted2025(
         config_name=name,
         data_dir=data_dir,
@@ -700,29 +880,47 @@ class _Source:
     folder: Optional[str] = None
     repo_id: Optional[str] = None
     revision: Optional[str] = None
+    default: bool = False  # the repo of the bare name "ted2025": no ./ted2025, no $TED2025_PATH
 
 
 def _resolve_source(path: str, revision: Optional[str]) -> _Source:
+    """Where ``path`` points: a local folder or a Hub repo. A path that looks local (it starts
+    with ``.``, ``/`` or ``~``, or its parent folder exists here, like ``demo/`` for
+    ``demo/corpsu``) is never sent to the Hub: missing, it is a FileNotFoundError."""
+    where, default = "", False
     if path == DEFAULT_PATH and not os.path.isdir(path):
         if os.environ.get("TED2025_PATH"):
-            path = os.environ["TED2025_PATH"]
-        else:
-            path = os.environ.get("TED2025_REPO_ID") or DEFAULT_REPO_ID
+            path, where = os.environ["TED2025_PATH"], " (from $TED2025_PATH)"
+        else:  # a repo id by definition, even where a folder named like its org exists here
+            path, default = os.environ.get("TED2025_REPO_ID") or DEFAULT_REPO_ID, True
     if path.startswith("hf://"):
         uri = parse_hf_uri(path)
         if uri.type != "dataset" or uri.path_in_repo:
             raise ValueError(f"{path}: expected hf://datasets/org/name[@revision], the root of a dataset repo")
         if revision is not None and uri.revision is not None and revision != uri.revision:
             raise ValueError(f"{path} names revision {uri.revision!r} but revision={revision!r} was given")
-        return _Source(repo_id=uri.id, revision=uri.revision or revision)
-    if os.path.isdir(path):
-        return _Source(folder=os.path.abspath(path))
+        return _Source(repo_id=uri.id, revision=uri.revision or revision, default=default)
+    local = os.path.expanduser(path)
+    if os.path.isdir(local):
+        return _Source(folder=os.path.abspath(local))
+    if not default and _looks_local(path):
+        what = "a file is there, not a folder" if os.path.exists(local) else "a local path is never looked up on the Hub"
+        raise FileNotFoundError(f"no such corpus folder: {path}{where} ({what})")
     repo_id, _, at_revision = path.partition("@")
-    if REPO_ID.match(repo_id) and not os.path.exists(path):
-        return _Source(repo_id=repo_id, revision=at_revision or revision)
+    if REPO_ID.fullmatch(repo_id) and (default or not os.path.exists(local)):
+        return _Source(repo_id=repo_id, revision=at_revision or revision, default=default)
     raise FileNotFoundError(
-        f"no TED2025 corpus at {path!r}: not a folder, a Hub repo id (org/name) or an hf://datasets/org/name path"
+        f"no TED2025 corpus at {path!r}{where}: not a folder, a Hub repo id (org/name) or an hf://datasets/org/name path"
     )
+
+
+def _looks_local(path: str) -> bool:
+    """Does ``path`` name a local folder rather than a Hub repo id? It starts with ``.``, ``/`` or
+    ``~`` (or a drive or ``\\``), or the folder it would sit in exists here."""
+    if path.startswith((".", "/", "~", "\\")) or os.path.isabs(path):
+        return True
+    parent = os.path.dirname(path.rstrip("/" + os.sep))
+    return bool(parent) and os.path.isdir(os.path.expanduser(parent))
 
 
 def _split_names(split) -> Optional[tuple[str, ...]]:

@@ -288,13 +288,22 @@ def _synth(args) -> int:
 
 
 def _show(args) -> int:
+    import httpx
+
     import ted2025
 
-    dataset = ted2025.load_dataset(args.corpus, args.subset, min_languages=args.min_languages)
+    # A missing folder, a corrupt or missing shard, a bad subset name, an empty subset, a Hub
+    # error: one line on stderr, no traceback, exit 2 (as main() reports the other commands' errors).
+    try:
+        dataset = ted2025.load_dataset(args.corpus, args.subset, min_languages=args.min_languages)
+        if args.split not in dataset:
+            raise ValueError(f"no split {args.split!r}; the corpus has {', '.join(dataset)}")
+    except (OSError, ValueError, TypeError, httpx.HTTPError) as exc:  # ShardError and Hub errors are OSErrors
+        message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        print(f"ted2025 show: error: {message}", file=sys.stderr)
+        return 2
     sizes = ", ".join(f"{name}={len(split):,}" for name, split in dataset.items())
     print(f"{args.subset}: {sizes} rows")
-    if args.split not in dataset:
-        raise ValueError(f"no split {args.split!r}; the corpus has {', '.join(dataset)}")
     for row in dataset[args.split].select(range(min(args.rows, len(dataset[args.split])))):
         print(f"\n-- talk {row['talk_id']} segment {row['segment_id']} ({row['num_languages']} languages)")
         for code, text in row["translation"].items():
@@ -307,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError, ValueError) as exc:
         print(f"ted2025 {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -62,7 +62,7 @@ def merge_column(code: str) -> str:
 
 def shard_path(folder: str, name: str) -> str | None:
     """``folder/name`` when ``name`` is a shard name, else None."""
-    return f"{folder}/{name}" if SHARD_NAME.match(name) else None
+    return f"{folder}/{name}" if SHARD_NAME.fullmatch(name) else None
 
 
 def _metadata(language_codes: Sequence[str], granularity: str, table: str) -> dict:
@@ -94,11 +94,13 @@ def compose(table: pa.Table, codes: Sequence[str]) -> pa.Table:
     flag of some language of ``codes`` set; a segment's texts are its rows' texts joined with
     each language's joiner, its times the rows' minimum start and maximum end. Returns
     ``talk_id, segment_id, start_ms, end_ms, num_languages`` and one column per code, with
-    every segment (also those where no language of ``codes`` is present). All in Arrow and
-    numpy: no Python work per row.
+    every segment (also those where no language of ``codes`` is present); without times in
+    ``table`` (a reader that needs none, e.g. the loader's translation format) there are none
+    in the result either. All in Arrow and numpy: no Python work per row.
     """
     n = table.num_rows
-    out_types = {"talk_id": pa.int64(), "segment_id": pa.int32(), "start_ms": pa.int64(), "end_ms": pa.int64()}
+    times = [name for name in TIME_COLUMNS if name in table.column_names]
+    out_types = {"talk_id": pa.int64(), "segment_id": pa.int32(), **dict.fromkeys(times, pa.int64())}
     if n == 0:
         columns = {name: pa.array([], type) for name, type in out_types.items()}
         columns["num_languages"] = pa.array([], pa.int16())
@@ -115,6 +117,8 @@ def compose(table: pa.Table, codes: Sequence[str]) -> pa.Table:
         "segment_id": pa.array(segment_id, pa.int32()),
     }
     for name, reduce in (("start_ms", np.minimum), ("end_ms", np.maximum)):
+        if name not in times:
+            continue
         values = table.column(name)
         if values.null_count == n:  # untimed (WIT3): no times
             columns[name] = pa.nulls(len(first_rows), pa.int64())

@@ -6,18 +6,26 @@ gives each transcript, which is stored verbatim. ``GET /talks/rss`` lists the la
 
 Polite: one client, a global limit on requests in flight, a token bucket per host, a User-Agent that
 says who is asking, backoff with jitter on 5xx and network errors, and TED's ``Retry-After`` on 429
-(which also pauses every other request to that host).
+(capped at ``retry_after_max_s``), which pauses every request to that host and to no other: requests
+wait out a host's pause holding none of the slots in flight, and the progress bar shows
+``paused=<host> <seconds>s`` meanwhile.
 
 Resumable: every file is validated, then written atomically (temp file, fsync, ``os.replace``), so a
 file that exists is complete and is never fetched again. ``RAW/.crawl/manifest.json`` records each talk
 and transcript as ``ok``, ``missing`` (TED answered 404) or ``failed`` with a reason; missing ones are
-not asked again, failed ones are retried on the next run. Store files and the manifest hold no
-timestamps, so a run killed at any point and rerun gives the same bytes as an uninterrupted run;
-times go only to ``RAW/.crawl/log.jsonl``, one line per request outcome.
+not asked again, failed ones are retried on the next run. A talk whose transcripts are being fetched
+is ``in_progress``, with the transcripts done so far. The manifest is rewritten (atomically) at most
+every ``manifest_every_s`` seconds while anything in it changes, during a talk as well as after one,
+and at the end of the run. Store files and the manifest hold no timestamps, so a run killed at any
+point and rerun gives the same bytes as an uninterrupted run; times go only to
+``RAW/.crawl/log.jsonl``, one line per request outcome.
 
 Safe: a slug or language code from the network must match a strict pattern (and the language
 registry) before it names a URL or a file; redirects are followed only on the same origin; bodies
-are streamed with a size cap; JSON is type-checked field by field. No shell, no pickle.
+are streamed with a size cap; JSON is type-checked field by field, and text is checked as the build
+checks it (:func:`builder.parse.unicode_problem`): a transcript with a lone surrogate is rejected like
+any invalid body, and one in the metadata is replaced by U+FFFD (see :func:`parse_video`). No shell,
+no pickle.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import csv
 import email.utils
 import io
 import json
+import math
 import os
 import random
 import re
@@ -44,7 +53,7 @@ import httpx
 from tqdm.auto import tqdm
 
 from . import __version__, languages
-from .parse import parse_transcript_json
+from .parse import LONE_SURROGATE, parse_transcript_json, unicode_problem
 from .records import InputError
 from .store import LANG_FILE, TALK_DIR
 
@@ -85,6 +94,7 @@ MAX_TALK_ID = 9_999_999_999  # store.TALK_DIR: up to 10 digits
 MAX_REDIRECTS = 5
 TEMP_PREFIX = ".tmp-"  # the store skips dot files, so a temp file left by a kill is never read as data
 MISSING_STATUSES = frozenset({404, 410})
+HOUSEKEEPING_TICK_S = 0.5  # how often the progress bar's pause note and the manifest's due time are checked
 
 
 # -- configuration ---------------------------------------------------------------------------------
@@ -107,7 +117,7 @@ class CrawlConfig:
     timeout_s: float = 30.0  # whole request, body included
     max_bytes: int = 10 * 1024 * 1024
     user_agent: str = USER_AGENT
-    manifest_every_s: float = 10.0  # the manifest is also written at the end, however the run ends
+    manifest_every_s: float = 10.0  # at most this often while it changes; also at the end, however the run ends
     progress: bool = True
 
     def __post_init__(self):
@@ -226,22 +236,34 @@ class TokenBucket:
         self.paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self, wait_out_pause: bool = True) -> bool:
+        """Take a token, waiting for one; True once taken. While the bucket is paused: wait the pause
+        out, or, with ``wait_out_pause=False``, return False at once (see :meth:`wait_unpaused`)."""
         async with self._lock:  # waiters queue here, so they are served in order
             while True:
                 now = self.clock()
                 if now < self.paused_until:
+                    if not wait_out_pause:
+                        return False
                     await asyncio.sleep(self.paused_until - now)
                     continue
                 self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
                 if self.tokens >= 1:
                     self.tokens -= 1
-                    return
+                    return True
                 await asyncio.sleep((1 - self.tokens) / self.rate)
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    def paused_for(self) -> float:
+        """Seconds the pause still lasts; 0.0 when not paused."""
+        return max(0.0, self.paused_until - self.clock())
+
+    async def wait_unpaused(self) -> None:
+        while (left := self.paused_for()) > 0:
+            await asyncio.sleep(left)
 
 
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
@@ -264,7 +286,10 @@ class RunLog:
     """``RAW/.crawl/log.jsonl``: one line per request outcome and per run start/end. Append only."""
 
     def __init__(self, path: Path):
-        self._file = open(path, "a", encoding="utf-8")
+        # A lone surrogate from the network (a rejected language code, say) cannot be UTF-8. It only
+        # occurs inside a JSON string here, where backslashreplace writes it as the JSON escape \udXXX:
+        # the line stays valid JSON and reads back as what was received.
+        self._file = open(path, "a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, **record) -> None:
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **record}
@@ -283,10 +308,14 @@ class FetchStats:
 
 
 class Fetcher:
-    """One HTTP client for the run. :meth:`fetch` retries what is worth retrying and logs every outcome."""
+    """One HTTP client for the run. :meth:`fetch` retries what is worth retrying and logs every outcome.
 
-    def __init__(self, config: CrawlConfig, log: RunLog):
-        self.config, self.log = config, log
+    ``on_pause`` is called with :meth:`pauses` whenever a 429 pauses a host (the progress bar's note).
+    """
+
+    def __init__(self, config: CrawlConfig, log: RunLog,
+                 on_pause: Callable[[dict[str, float]], None] | None = None):
+        self.config, self.log, self.on_pause = config, log, on_pause
         self.origin = _origin(config.endpoint)
         self.stats = FetchStats()
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -342,8 +371,7 @@ class Fetcher:
         bucket = self._bucket(url)
         status, size, error, too_large, response = None, 0, None, None, None
         started = time.monotonic()
-        async with self._slots:
-            await bucket.acquire()
+        async with self._turn(bucket):
             self.stats.requests += 1
             try:
                 async with asyncio.timeout(config.timeout_s):
@@ -385,11 +413,28 @@ class Fetcher:
         if response.status == 429:
             wait = retry_after_s(response.headers.get("retry-after"))
             wait = min(config.retry_after_max_s, wait) if wait is not None else self._backoff(attempt)
-            bucket.pause(wait)  # every request to this host waits, not just this one
+            bucket.pause(wait)  # every request to this host waits, not just this one; other hosts' don't
+            if self.on_pause is not None:
+                self.on_pause(self.pauses())
             return response, "http_429", wait
         if response.status >= 500:
             return response, f"http_{response.status}", None
         return response, None, None
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, bucket: TokenBucket):
+        """A slot (of ``concurrency``, all hosts together) and a token from the host's bucket. A paused
+        host is waited out holding no slot, so its requests never hold up those to other hosts."""
+        while True:
+            await bucket.wait_unpaused()
+            async with self._slots:
+                if await bucket.acquire(wait_out_pause=False):  # False: paused while we queued for a slot
+                    yield
+                    return
+
+    def pauses(self) -> dict[str, float]:
+        """Host -> seconds its pause (a 429's Retry-After) still lasts, for each host paused now."""
+        return {host: left for host, bucket in sorted(self._buckets.items()) if (left := bucket.paused_for()) > 0}
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
@@ -416,6 +461,13 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def pause_note(pauses: dict[str, float]) -> str:
+    """The progress bar's postfix for :meth:`Fetcher.pauses`: ``paused=www.ted.com 37s``; "" if none."""
+    if not pauses:
+        return ""
+    return "paused=" + ", ".join(f"{host} {math.ceil(left)}s" for host, left in pauses.items())
 
 
 # -- parsing what TED sends, defensively -----------------------------------------------------------
@@ -457,9 +509,24 @@ def _node_values(connection, container: str, key: str) -> list:
     return values
 
 
-def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list]:
+def safe_text(value: str) -> tuple[str, str | None]:
+    """``value`` with every lone surrogate replaced by U+FFFD, and the problem found
+    (:func:`builder.parse.unicode_problem`), or None when there was none."""
+    problem = unicode_problem(value)
+    return (value, None) if problem is None else (LONE_SURROGATE.sub("\ufffd", value), problem)
+
+
+def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list, list[str]]:
     """GraphQL answer -> (meta.json dict in store.META_FIELDS terms, or None when TED has no such
-    talk; TED language codes that were rejected). Raises InputError on a malformed answer."""
+    talk; TED language codes that were rejected; text repairs). Raises InputError on a malformed answer.
+
+    Text fields (title, speaker, description, published, each topic) may hold a lone surrogate: valid
+    JSON (``"\\ud800"``), but no UTF-8 file holds it and the build refuses it. Such a field is kept, with
+    each lone surrogate replaced by U+FFFD (:func:`safe_text`), rather than dropped: one bad character
+    costs one character, not the whole title, and U+FFFD is what a UTF-8 decoder gives for the same
+    damage. Each repair is returned as ``"<field>: <problem>"``; the caller logs it (``repaired_text``).
+    Slugs and language codes are never repaired: they must match their patterns or are rejected.
+    """
     if not isinstance(doc, dict):
         raise InputError("malformed_metadata", "not a JSON object")
     video = _dig(doc, "data", "video")
@@ -468,7 +535,7 @@ def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list]
             raise InputError("graphql_error", json.dumps(doc["errors"], ensure_ascii=False)[:200])
         if slug is not None:  # the talk page exists: a null video is TED's hiccup, not a 404
             raise InputError("no_video_metadata", f"/talks/{talk_id} redirects to {slug}, but GraphQL has no video")
-        return None, []
+        return None, [], []
     if not isinstance(video, dict):
         raise InputError("malformed_metadata", "'video' is not an object")
     slug = slug or check_slug(video.get("slug"))
@@ -480,24 +547,34 @@ def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list]
             rejected.append(code if isinstance(code, str) else repr(code))
         elif lang.ted_code not in listed:  # canonical TED spelling: it names the file and the URL
             listed.append(lang.ted_code)
+    repaired: list[str] = []
+
+    def text(name: str, value: str) -> str:
+        value, problem = safe_text(value)
+        if problem:
+            repaired.append(f"{name}: {problem}")
+        return value
+
     topics = []
     if video.get("topics") is not None:
         topics = [t for t in _node_values(video["topics"], "nodes", "name") if isinstance(t, str)]
+        topics = [text(f"topics[{i}]", t) for i, t in enumerate(topics)]
     # The url is TED's canonical one even when crawling a mirror: it names the talk, not our source.
     meta = {"id": talk_id, "slug": slug, "url": f"{TED_ENDPOINT}/talks/{slug}", "languages": listed,
             "topics": topics}
     for key, source in (("title", "title"), ("speaker", "presenterDisplayName"),
                         ("description", "description"), ("published", "publishedAt")):
         if isinstance(video.get(source), str):
-            meta[key] = video[source]
+            meta[key] = text(key, video[source])
     duration = video.get("duration")
     if isinstance(duration, (int, float)) and not isinstance(duration, bool) and 0 <= duration < 1e7:
         meta["duration_s"] = int(duration)
-    return meta, rejected
+    return meta, rejected, repaired
 
 
 def meta_bytes(meta: dict) -> bytes:
-    """Deterministic meta.json: sorted keys, no timestamps of ours, so reruns write the same bytes."""
+    """Deterministic meta.json: sorted keys, no timestamps of ours, so reruns write the same bytes.
+    ``meta`` is :func:`parse_video`'s, whose text is valid Unicode."""
     return (json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
 
@@ -577,13 +654,16 @@ def remove_stale_temps(folder: Path) -> None:
 class Manifest:
     """``RAW/.crawl/manifest.json``: talk id -> {status, reason?, slug?, transcripts: {code: {status, reason?}}}.
 
-    Written whole and atomically, in talk id order, with no timestamps: the same outcomes give the
-    same bytes. A run merges into what earlier runs recorded.
+    A talk's status is ``ok``, ``missing`` or ``failed`` once crawled, ``in_progress`` while its
+    transcripts are fetched (:meth:`start_talk`, :meth:`record_transcript`). Written whole and
+    atomically, in talk id order, with no timestamps: the same outcomes give the same bytes. A run
+    merges into what earlier runs recorded.
     """
 
     def __init__(self, path: Path):
         self.path = path
         self.talks: dict[int, dict] = {}
+        self.dirty = False  # changed since the last save
         self._saved_at = time.monotonic()
         try:
             doc = json.loads(path.read_bytes())
@@ -614,17 +694,32 @@ class Manifest:
             merged = {**self.talks.get(talk_id, {}).get("transcripts", {}), **transcripts}
             entry["transcripts"] = {code: merged[code] for code in sorted(merged)}
         self.talks[talk_id] = entry
+        self.dirty = True
+
+    def start_talk(self, talk_id: int, slug: str) -> None:
+        """The talk's transcripts are being fetched: ``in_progress``, keeping those recorded before."""
+        self.record(talk_id, "in_progress", slug=slug, transcripts={})
+
+    def record_transcript(self, talk_id: int, code: str, outcome: dict) -> None:
+        """One transcript's outcome, while its talk is in progress."""
+        entry = self.talks.setdefault(talk_id, {"status": "in_progress"})
+        merged = {**entry.get("transcripts", {}), code: outcome}
+        entry["transcripts"] = {c: merged[c] for c in sorted(merged)}
+        self.dirty = True
 
     def save(self) -> None:
-        # One talk per line: readable, diffable, and still one JSON document.
+        # One talk per line: readable, diffable, and still one JSON document. A lone surrogate (in a
+        # reason quoting TED's answer) is written as the JSON escape \udXXX: it is always in a string.
         lines = [f"{json.dumps(str(talk_id))}: {json.dumps(self.talks[talk_id], ensure_ascii=False)}"
                  for talk_id in sorted(self.talks)]
         text = '{"format": 1, "talks": {\n' + ",\n".join(lines) + "\n}}\n"
-        write_atomic(self.path, text.encode("utf-8"))
+        write_atomic(self.path, text.encode("utf-8", "backslashreplace"))
+        self.dirty = False
         self._saved_at = time.monotonic()
 
     def save_every(self, seconds: float) -> None:
-        if time.monotonic() - self._saved_at >= seconds:
+        """Save if anything changed and the last save is ``seconds`` old or more."""
+        if self.dirty and time.monotonic() - self._saved_at >= seconds:
             self.save()
 
 
@@ -641,6 +736,7 @@ class CrawlSummary:
     transcripts_missing: int = 0
     transcripts_failed: int = 0
     languages_rejected: int = 0  # unsafe or unknown codes in TED's metadata, see the log
+    texts_repaired: int = 0  # metadata text with lone surrogates, stored with U+FFFD; see the log
     requests: int = 0
     retries: int = 0
     bytes: int = 0
@@ -662,6 +758,8 @@ class CrawlSummary:
         )
         if self.languages_rejected:
             text += f"; {self.languages_rejected} unsafe or unknown language codes rejected"
+        if self.texts_repaired:
+            text += f"; {self.texts_repaired} metadata texts with lone surrogates stored with U+FFFD"
         if self.failures:
             text += "\nfailures: " + ", ".join(f"{reason} {n}" for reason, n in sorted(self.failures.items()))
         return text
@@ -704,6 +802,8 @@ class TalkCrawler:
                  and (self.wanted is None or lang.code in self.wanted)]
         self.transcript_bar.total += len(codes)
         self.transcript_bar.refresh()
+        self.manifest.start_talk(talk_id, meta["slug"])
+        self.manifest.save_every(self.config.manifest_every_s)
         outcomes = await asyncio.gather(*(self.crawl_transcript(talk_id, meta["slug"], code) for code in codes))
         self.manifest.record(talk_id, "ok", slug=meta["slug"], transcripts=dict(zip(codes, outcomes)))
         return "ok"
@@ -724,10 +824,13 @@ class TalkCrawler:
             slug = check_slug(path[len(prefix):].rstrip("/"))
         elif answer.status != 200:  # 200: no redirect (a mirror, say); GraphQL knows talks by id too
             raise FetchError(f"http_{answer.status}", answer.url)
-        meta, rejected = parse_video(await self.query_video(slug or str(talk_id)), talk_id, slug)
+        meta, rejected, repaired = parse_video(await self.query_video(slug or str(talk_id)), talk_id, slug)
         if rejected:
             self.summary.languages_rejected += len(rejected)
             self.log.write(event="rejected_languages", talk_id=talk_id, codes=[c[:80] for c in rejected[:50]])
+        if repaired:
+            self.summary.texts_repaired += len(repaired)
+            self.log.write(event="repaired_text", talk_id=talk_id, replacement="U+FFFD", fields=repaired[:50])
         return meta
 
     async def query_video(self, video_id: str) -> dict:
@@ -745,6 +848,8 @@ class TalkCrawler:
             raise AssertionError(f"unsafe file name {name!r}")
         path = self.config.out / str(talk_id) / name
         outcome = await self._transcript_outcome(talk_id, slug, code, path)
+        self.manifest.record_transcript(talk_id, code, outcome)
+        self.manifest.save_every(self.config.manifest_every_s)
         if outcome["status"] == "missing":
             self.summary.transcripts_missing += 1
         elif outcome["status"] == "failed":
@@ -824,10 +929,18 @@ async def _crawl(config: CrawlConfig) -> CrawlSummary:
               rate=config.rate, concurrency=config.concurrency)
     manifest = Manifest(state / "manifest.json")
     summary = CrawlSummary()
-    fetcher = Fetcher(config, log)
     bars = (tqdm(total=len(config.talk_ids), unit="talk", desc="talks", position=0, disable=not config.progress),
             tqdm(total=0, unit="file", desc="transcripts", position=1, disable=not config.progress))
+    shown = [""]
+
+    def show_pauses(pauses: dict[str, float]) -> None:  # on the talks bar: paused=www.ted.com 37s
+        if (note := pause_note(pauses)) != shown[0]:
+            shown[0] = note
+            bars[0].set_postfix_str(note)
+
+    fetcher = Fetcher(config, log, on_pause=show_pauses)
     crawler = TalkCrawler(config, fetcher, manifest, summary, log, bars)
+    housekeeping = asyncio.create_task(_housekeeping(config, manifest, fetcher, show_pauses))
     try:
         talk_ids = config.talk_ids or await latest_talk_ids(fetcher, config.latest, crawler)
         bars[0].total = len(talk_ids)
@@ -845,6 +958,9 @@ async def _crawl(config: CrawlConfig) -> CrawlSummary:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
     finally:
+        housekeeping.cancel()
+        await asyncio.gather(housekeeping, return_exceptions=True)
+        show_pauses({})
         manifest.save()
         await fetcher.close()
         for bar in bars:
@@ -855,3 +971,14 @@ async def _crawl(config: CrawlConfig) -> CrawlSummary:
         log.write(event="end", summary=summary.as_dict())
         log.close()
     return summary
+
+
+async def _housekeeping(config: CrawlConfig, manifest: Manifest, fetcher: Fetcher,
+                        show_pauses: Callable[[dict[str, float]], None]) -> None:
+    """For the whole run: keeps the progress bar's pause note current, and saves the manifest when it
+    is due even if nothing else changes for a while (a long stall still shows the progress so far)."""
+    tick = min(HOUSEKEEPING_TICK_S, max(config.manifest_every_s, 0.01))
+    while True:
+        await asyncio.sleep(tick)
+        show_pauses(fetcher.pauses())
+        manifest.save_every(config.manifest_every_s)

@@ -1,15 +1,16 @@
 """Parse stage: bytes of one source file -> :class:`~builder.records.Cue` lists.
 
 Every parser raises :class:`~builder.records.InputError` with a short reason on bad input,
-so that the pipeline can skip the track and count why. Nothing here touches the filesystem
-except :func:`parse_mteval`, which reads one XML file.
+so that the pipeline can skip the track and count why. Nothing here touches the filesystem:
+:mod:`builder.store` reads the bytes (bounded, regular files only).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import NamedTuple
 
 import defusedxml.ElementTree as SafeET
 import webvtt
@@ -21,6 +22,17 @@ MAX_FILE_BYTES = 20 * 1024 * 1024  # a long TED transcript is ~100 kB; anything 
 # TED JSON gives start times only. The last cue's end is estimated from its length.
 MS_PER_CHAR = 70
 MAX_LAST_CUE_MS = 8000
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON's \\uD800 escapes give these; UTF-8 cannot
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why ``text`` is not valid Unicode, or None. JSON may escape half a surrogate pair
+    (``"\\ud800"``), which no UTF-8 file, Parquet column or report can hold: every string that
+    comes from JSON (transcripts, meta.json, the crawler's answers) is checked with this."""
+    match = LONE_SURROGATE.search(text)
+    return None if match is None else f"lone surrogate U+{ord(match.group()):04X} at character {match.start()}"
 
 
 def decode(data: bytes, kind: str) -> str:
@@ -60,6 +72,8 @@ def parse_transcript_json(data: bytes) -> list[Cue]:
                 raise InputError("malformed_json", f"paragraph {p_index} cue {c_index}: bad 'time' or 'text' type")
             if time < 0 or time != time or time > 1e9:
                 raise InputError("malformed_json", f"paragraph {p_index} cue {c_index}: time {time!r} out of range")
+            if problem := unicode_problem(text):
+                raise InputError("malformed_json", f"paragraph {p_index} cue {c_index}: {problem}")
             starts.append((int(time), text, p_index))
     if not starts:
         raise InputError("empty_track", "no cues")
@@ -74,31 +88,99 @@ def parse_transcript_json(data: bytes) -> list[Cue]:
     return cues
 
 
-def parse_vtt_chunks(chunks: list[bytes]) -> list[Cue]:
+class VttCues(NamedTuple):
+    cues: list[Cue]
+    malformed: list[str]  # the text of each cue block that did not parse: a ``malformed_cue`` drop
+
+
+def parse_vtt_chunks(chunks: list[bytes]) -> VttCues:
     """TED's HLS WebVTT: ``<lang>.vtt``, ``.vtt.1``, ... concatenated in order.
 
     The last cue of a chunk is usually repeated as the first cue of the next one; an exact
     repeat (same times, same text) is dropped. Missing chunks are the caller's concern.
+
+    A cue block that does not parse (a malformed timing line such as ``00:00:04,000``, ``->``,
+    ``00:99:00.000`` or none at all, or an end before its start) costs that cue, not the track:
+    its text is returned in ``malformed`` for ``drops.parquet``. A chunk without any cue, empty
+    or header-only, is a failed download rather than a silence (TED's chunks always hold
+    cues), so it costs the track (``empty_chunk``), whichever chunk it is.
     """
     cues: list[Cue] = []
+    malformed: list[str] = []
     for index, data in enumerate(chunks):
-        text = decode(data, "vtt")
+        try:
+            text = decode(data, "vtt")
+        except InputError as exc:
+            if exc.reason == "empty_file" and len(chunks) > 1:
+                raise InputError("empty_chunk", f"chunk {index} of {len(chunks)} is empty", index) from None
+            raise InputError(exc.reason, f"chunk {index}: {exc.detail}" if len(chunks) > 1 else exc.detail, index) from None
         try:
             captions = webvtt.from_string(text).captions
         except (MalformedFileError, ValueError, IndexError) as exc:
-            raise InputError("malformed_vtt", f"chunk {index}: {exc or type(exc).__name__}") from None
+            raise InputError("malformed_vtt", f"chunk {index}: {exc or type(exc).__name__}", index) from None
+        blocks = _cue_blocks(text)
+        if len(blocks) != len(captions):  # the library skipped some block: find which, one by one
+            captions, bad = _parse_blocks(blocks)
+            malformed += bad
+        if not captions and not blocks:
+            if len(chunks) > 1:
+                raise InputError("empty_chunk", f"chunk {index} of {len(chunks)} has no cues (header only)", index)
+            continue
         for caption in captions:
             start = caption.start_time.in_milliseconds()
             end = caption.end_time.in_milliseconds()
             if end < start:
-                raise InputError("malformed_vtt", f"chunk {index}: cue ends before it starts at {caption.start}")
+                malformed.append(caption.text)
+                continue
             cue = Cue(float(start), float(end), caption.text)
             if cues and cues[-1] == cue:
                 continue
             cues.append(cue)
     if not cues:
+        if malformed:
+            raise InputError("malformed_vtt", f"none of its {len(malformed)} cue blocks parses")
         raise InputError("empty_track", "no cues")
+    return VttCues(cues, malformed)
+
+
+_NOT_CUES = ("NOTE", "STYLE", "REGION")  # WebVTT blocks that hold no subtitle text
+
+
+def _cue_blocks(text: str) -> list[list[str]]:
+    """The blocks of a WebVTT file that should be cues, split as WebVTT (and webvtt-py) split
+    them: at an empty line, or at a ``-->`` line that cannot be the current block's timing
+    line. The header and NOTE/STYLE/REGION blocks without ``-->`` are left out."""
+    blocks: list[list[str]] = []
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if not line or (block and "-->" in line and (not blocks or len(block) > 1 or "-->" in block[0])):
+            if block:
+                blocks.append(block)
+            block = []
+        if line:
+            block.append(line)
+    cues = []
+    for block in blocks[1:]:  # blocks[0] is the header (WEBVTT ...)
+        arrow = any("-->" in line for line in block)
+        if not arrow and block[0].split(maxsplit=1)[0] in _NOT_CUES:
+            continue
+        cues.append(block)
     return cues
+
+
+def _parse_blocks(blocks: list[list[str]]) -> tuple[list, list[str]]:
+    """Each block parsed on its own: the captions, and the text of those that do not parse
+    (the lines after the timing line, or the whole block when it has none)."""
+    captions, malformed = [], []
+    for block in blocks:
+        parsed = webvtt.from_string("WEBVTT\n\n" + "\n".join(block)).captions
+        if len(parsed) == 1:
+            captions.append(parsed[0])
+            continue
+        arrow = next((i for i, line in enumerate(block) if "-->" in line), None)
+        lines = block if arrow is None else block[arrow + 1:]
+        malformed.append("\n".join(lines) if lines else "\n".join(block))
+    return captions, malformed
 
 
 @dataclass
@@ -108,12 +190,11 @@ class MtevalDoc:
     segments: list[str] = field(default_factory=list)
 
 
-def parse_mteval(path: Path) -> dict[str, MtevalDoc]:
+def parse_mteval(data: bytes) -> dict[str, MtevalDoc]:
     """WIT3/IWSLT mteval XML: ``<doc docid>`` with ``<talkid>``, metadata and ``<seg id>``.
 
     Segments are returned in ``seg id`` order. Raises InputError on malformed XML.
     """
-    data = path.read_bytes()
     decode(data, "xml")  # size, emptiness and binary checks
     try:
         root = SafeET.fromstring(data)

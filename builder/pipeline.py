@@ -27,7 +27,7 @@ from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, u
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
-from .write import CorpusWriter, RowStream, check_replaceable, commit, staging_for, write_table
+from .write import BUILD_REPORT, TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for, write_table
 
 
 
@@ -56,7 +56,7 @@ class TalkResult:
     num_rows: int = 0
     finest: dict[str, list] = field(default_factory=dict)  # the alignment/ rows: one per pivot unit
     num_finest: int = 0
-    drops: list[tuple] = field(default_factory=list)  # (talk_id, segment_id, language, reason, text)
+    drops: list[tuple] = field(default_factory=list)  # (talk_id, segment_id or None before alignment, language, reason, text)
     counts: TalkCounts = field(default_factory=TalkCounts)
     skips: list[Skip] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
@@ -71,6 +71,9 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     resolution = {}  # code -> timing quantum of its track
     timed = True
     for code, track in talk.tracks.items():
+        for text in track.malformed:  # cue blocks that did not parse: no segment, but not lost
+            result.drops.append((talk.talk_id, None, code, "malformed_cue", text))
+            counts.cells_dropped["malformed_cue"] += 1
         counts.cues += len(track.cues)
         counts.formats[track.source] += 1
         cues = _clean_cues(track, counts)
@@ -150,7 +153,7 @@ def _finest_rows(talk_id: int, pivot_units, alignment, drops: list[tuple], order
     texts anchored there, and the merges each language asks for. A cell the all-way build
     dropped stays dropped here (its text and reason are in drops.parquet), except for
     ``below_min_languages``, which depends on the subset and is the loader's to apply."""
-    dropped = {(segment_id, code) for _, segment_id, code, reason, _ in drops if reason != "below_min_languages"}
+    dropped = {(segment_id, code) for _, segment_id, code, reason, _ in drops if reason not in ("below_min_languages", "malformed_cue")}
     n = len(pivot_units)
     pieces: dict[str, list[list[str]]] = {code: [[] for _ in range(n)] for code in order}
     pivot = order[0]
@@ -194,7 +197,7 @@ def _process(job: tuple[Path | Talk, BuildSettings, frozenset | None]) -> TalkRe
     item, settings, wanted = job
     if isinstance(item, Talk):
         return build_talk(item, settings)
-    talk, skips = read_talk(item, wanted)
+    talk, skips = read_talk(item, wanted, root=item.parent)
     if talk is None:
         result = TalkResult(int(item.name))
     else:
@@ -215,6 +218,11 @@ TALK_SCHEMA = pa.schema([
     ("talk_id", pa.int64()), ("split", pa.string()), ("source", pa.string()), ("slug", pa.string()),
     ("title", pa.string()), ("speaker", pa.string()), ("published", pa.string()), ("url", pa.string()),
     ("topics", pa.list_(pa.string())), ("languages", pa.list_(pa.string())), ("num_segments", pa.int32()),
+])
+SKIPS_FILE = "reports/skips.parquet"
+SKIP_SCHEMA = pa.schema([
+    ("level", pa.string()), ("reason", pa.string()), ("talk_id", pa.string()), ("language", pa.string()),
+    ("path", pa.string()), ("detail", pa.string()),
 ])
 DROP_SCHEMA = pa.schema([
     ("talk_id", pa.int64()), ("segment_id", pa.int32()), ("language", pa.string()), ("reason", pa.string()), ("text", pa.string()),
@@ -240,7 +248,14 @@ def build(
     source, out = Path(source), Path(out)
     if not source.is_dir():
         raise FileNotFoundError(f"source {source} is not a folder")
-    check_replaceable(out)
+    check_output(out)
+    with output_lock(out):  # one build owns OUT until its commit
+        recover(out)
+        check_replaceable(out)  # again: a build that held the lock may have just replaced OUT
+        return _build(source, out, settings, workers=workers, progress=progress, pair_configs=pair_configs)
+
+
+def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progress, pair_configs) -> dict:
     wanted = frozenset(languages.get(c).code for c in settings.languages) if settings.languages else None
     kind = "wit3" if is_wit3(source) else "raw"
     report = BuildReport(str(source), kind, _settings_dict(settings), synthetic=synthetic_marker(source))
@@ -252,8 +267,6 @@ def build(
     else:
         jobs, skips = discover(source)
         columns = _scan_languages(jobs, wanted)
-    for skip in skips:
-        report.skip(skip)
     if pair_configs is None:  # default: en-xx for every xx, so that plain `datasets` loads pairs too
         pair_configs = ("en",) if "en" in columns and len(columns) > 1 else ()
     pair_configs = tuple(languages.get(code).code for code in pair_configs)
@@ -263,6 +276,13 @@ def build(
     staging = staging_for(out)
     writer = CorpusWriter(staging, wide_schema(columns, settings.granularity), alignment_schema(columns, settings.granularity))
     drops = RowStream(staging / "reports" / "drops.parquet", DROP_SCHEMA)
+    skips_file = RowStream(staging / SKIPS_FILE, SKIP_SCHEMA, batch_rows=10_000)  # every skip: the JSON lists 10,000
+    def skip(skip: Skip) -> None:
+        report.skip(skip)
+        skips_file.extend([_skip_row(skip)])
+
+    for early in skips:
+        skip(early)
     talk_rows = []  # one small row per talk
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     work = ((job, settings, wanted) for job in jobs)
@@ -272,8 +292,8 @@ def build(
         results = pool.imap(_process, work, chunksize=4) if pool else map(_process, work)
         for result in results:
             report.talks_seen += 1
-            for skip in result.skips:
-                report.skip(skip)
+            for talk_skip in result.skips:
+                skip(talk_skip)
             split = assign(result.talk_id, settings.splits) if result.num_rows else None
             report.add_talk(result.counts, split)
             if split:
@@ -290,6 +310,7 @@ def build(
             pool.terminate()
         writer.abort()
         drops.close()
+        skips_file.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
@@ -301,13 +322,21 @@ def build(
     report.splits = writer.close()
     write_table(staging / "metadata" / "talks.parquet", pa.Table.from_pylist(talk_rows, TALK_SCHEMA))
     drops.close()
-    summary = report.as_dict()
-    (staging / "build_report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    skips_file.close()
+    summary = report.as_dict() | {"tool": TOOL, "skips_file": SKIPS_FILE}
+    # Every name in it went through store.shown(); backslashreplace is the last guard for JSON.
+    text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    (staging / BUILD_REPORT).write_bytes(text.encode("utf-8", "backslashreplace"))
     from dataset_card import write_card  # imports matplotlib: only once a build gets this far
 
     write_card(staging, pair_pivots=(list(pair_configs) or None) if report.totals.rows else None)  # no rows: no pairs
     commit(staging, out)
     return summary | {"summary": report.summary()}
+
+
+def _skip_row(skip: Skip) -> tuple:
+    safe = lambda value: None if value is None else str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return tuple(safe(getattr(skip, name)) for name in SKIP_SCHEMA.names)
 
 
 def _talk_row(result: TalkResult, split: str, kind: str) -> dict:

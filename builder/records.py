@@ -29,6 +29,7 @@ class Track:
     cues: list[Cue]
     source: str  # "json" | "vtt" | "wit3"
     timed: bool = True  # False: positions are pivot character offsets, not ms
+    malformed: list[str] = field(default_factory=list)  # cue texts that did not parse (drops.parquet)
 
 
 @dataclass(slots=True)
@@ -57,7 +58,8 @@ class Skip:
 class InputError(ValueError):
     """A transcript that cannot be used. ``reason`` is the report key."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", chunk: int | None = None):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.chunk = chunk  # which file of a multi-file track (WebVTT chunks) it is about

@@ -18,7 +18,7 @@ def parse_splits(spec: str) -> dict[str, float]:
     splits: dict[str, float] = {}
     for item in spec.split(","):
         name, sep, value = item.strip().partition("=")
-        if not sep or not _NAME.match(name):
+        if not sep or not _NAME.fullmatch(name):
             raise ValueError(f"bad split {item!r} in {spec!r}: expected name=fraction, e.g. train=0.9")
         if name in splits:
             raise ValueError(f"split {name!r} given twice in {spec!r}")

@@ -243,7 +243,7 @@ def write_store(out_dir: Path, config: SyntheticConfig, *, workers: int = 1, pro
 
     kept = {str(talk_id) for talk_id in talk_ids}
     for entry in out_dir.iterdir():  # talks left from an earlier, different generation
-        if entry.is_dir() and _TALK_DIR.match(entry.name) and entry.name not in kept:
+        if entry.is_dir() and _TALK_DIR.fullmatch(entry.name) and entry.name not in kept:
             shutil.rmtree(entry)
     used = set().union(*(codes for _, _, _, codes in results))
     stats = StoreStats(
@@ -810,7 +810,7 @@ def _claim(out_dir: Path) -> None:
     if out_dir.exists():
         if not out_dir.is_dir():
             raise FileExistsError(f"{out_dir} exists and is not a folder")
-        has_talks = any(_TALK_DIR.match(entry.name) for entry in out_dir.iterdir())
+        has_talks = any(_TALK_DIR.fullmatch(entry.name) for entry in out_dir.iterdir())
         if has_talks and not (out_dir / MARKER).exists():
             raise FileExistsError(f"{out_dir} holds talks but no {MARKER}: not a synthetic store, not overwriting it")
     out_dir.mkdir(parents=True, exist_ok=True)

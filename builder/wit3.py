@@ -24,7 +24,7 @@ from . import languages
 from .clean import normalize
 from .parse import MtevalDoc, parse_mteval
 from .records import Cue, InputError, Skip, Talk, Track
-from .store import TALK_DIR
+from .store import TALK_DIR, read_file
 
 PAIR_FILE = re.compile(
     r"^(?P<prefix>.+)\.(?P<a>[a-z]{2,3}(?:-[a-z]+)?)-(?P<b>[a-z]{2,3}(?:-[a-z]+)?)\.(?P<lang>[a-z]{2,3}(?:-[a-z]+)?)\.xml$"
@@ -34,9 +34,9 @@ PIVOT = "en"
 
 def is_wit3(root: Path) -> bool:
     """A folder of mteval pair files, and not a raw store (which may hold a stray .xml)."""
-    if not root.is_dir() or any(TALK_DIR.match(entry.name) and entry.is_dir() for entry in root.iterdir()):
+    if not root.is_dir() or any(TALK_DIR.fullmatch(entry.name) and entry.is_dir() for entry in root.iterdir()):
         return False
-    return any(PAIR_FILE.match(path.name) for path in _xml_files(root))
+    return any(PAIR_FILE.fullmatch(path.name) for path in _xml_files(root))
 
 
 def _xml_files(root: Path) -> list[Path]:
@@ -55,7 +55,7 @@ def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Ta
     skips: list[Skip] = []
     sides: dict[tuple[str, frozenset], dict[str, Path]] = defaultdict(dict)
     for path in _xml_files(root):
-        match = PAIR_FILE.match(path.name)
+        match = PAIR_FILE.fullmatch(path.name)
         if not match or match["lang"] not in (match["a"], match["b"]):
             skips.append(Skip("track", "unrecognised_file", path=str(path.relative_to(root))))
             continue
@@ -75,7 +75,7 @@ def read_wit3(root: Path, wanted: frozenset[str] | None = None) -> tuple[list[Ta
             skips.append(Skip("track", "unknown_language", language=other_codes[0], path=str(files[other_codes[0]].relative_to(root))))
             continue
         try:
-            english_docs, other_docs = parse_mteval(files[PIVOT]), parse_mteval(files[other_codes[0]])
+            english_docs, other_docs = (parse_mteval(read_file(files[side], root)) for side in (PIVOT, other_codes[0]))
         except InputError as exc:
             skips.append(Skip("track", exc.reason, language=code, path=prefix, detail=exc.detail))
             continue

@@ -7,6 +7,9 @@ infers splits without any YAML.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
@@ -152,7 +155,86 @@ def write_table(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
+BUILD_REPORT = "build_report.json"
+TOOL = "ted2025"  # build_report.json's "tool": what makes a folder an earlier build of ours
+
+
+class BuildLockedError(FileExistsError):
+    """Another build holds the output folder's lock."""
+
+
+def is_build(folder: Path) -> bool:
+    """Whether ``folder`` holds a build of this tool: a build_report.json that parses and says
+    ``"tool": "ted2025"`` with a format version. Only such a folder is ever replaced or deleted."""
+    report = folder / BUILD_REPORT
+    try:
+        if not report.is_file() or report.stat().st_size > 64 * 1024 * 1024:
+            return False
+        doc = json.loads(report.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("tool") == TOOL and isinstance(doc.get("format_version"), int)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path):
+    """Hold ``.OUT.lock`` (beside OUT) for the whole build: a second build into the same OUT
+    fails at once instead of mixing its files in. The lock is the kernel's (flock), so a killed
+    build never leaves a stale one (at most an empty file, which the next build takes over);
+    a build that ends removes the file while it still holds it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = out.parent / f".{out.name}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = os.stat(path).st_ino == os.fstat(fd).st_ino  # not a file the holder just removed
+        except (BlockingIOError, FileNotFoundError):
+            held = False
+        if not held:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            raise BuildLockedError(
+                f"another build is writing {out} ({path.name} is locked{f' by pid {holder}' if holder else ''}); "
+                "wait for it to finish or build into another folder"
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def check_output(out: Path) -> None:
+    """Everything about OUT that can be known before any work (and before the lock), as
+    one-line errors."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file, not a folder")
+    parent = out.parent
+    while not parent.exists():  # the first folder that exists must let us create OUT in it
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK | os.X_OK)):
+        raise PermissionError(f"--out {out} is not writable (check the permissions of {parent if not out.exists() else out})")
+    check_replaceable(out)
+
+
+def recover(out: Path) -> None:
+    """A kill between commit's renames leaves the previous build in ``.OUT.old``: put it back
+    when OUT is missing; remove it when OUT is there and it is a build of ours. Call it with
+    the output lock held (another build may be between its renames)."""
+    old = out.parent / f".{out.name}.old"
+    if not old.exists():
+        return
+    if not out.exists():
+        os.replace(old, out)
+    elif is_build(old):
+        shutil.rmtree(old)
+
+
 def staging_for(out: Path) -> Path:
+    """The private folder a build writes into (call with the output lock held)."""
     staging = out.parent / f".{out.name}.partial"
     if staging.exists():
         shutil.rmtree(staging)  # leftovers of an interrupted build
@@ -162,16 +244,20 @@ def staging_for(out: Path) -> Path:
 
 def check_replaceable(out: Path) -> None:
     """Refuse to replace a folder that is not an earlier build: we never delete user files."""
-    if out.exists() and any(out.iterdir()) and not (out / "build_report.json").exists():
-        raise FileExistsError(f"{out} exists, is not empty and holds no build_report.json; refusing to replace it")
+    if out.exists() and any(out.iterdir()) and not is_build(out):
+        raise FileExistsError(
+            f"{out} exists, is not empty and is not a TED2025 build (no build_report.json written by "
+            f"{TOOL} with a format version); refusing to replace it: choose another --out or empty it"
+        )
 
 
 def commit(staging: Path, out: Path) -> None:
-    """Swap the finished staging folder in. ``out`` is never seen half-written."""
+    """Swap the finished staging folder in. ``out`` is never seen half-written; a kill between
+    the renames is undone by :func:`recover` on the next build."""
     check_replaceable(out)
     old = out.parent / f".{out.name}.old"
     if old.exists():
-        shutil.rmtree(old)
+        recover(out)
     if out.exists():
         os.replace(out, old)
     os.replace(staging, out)

@@ -36,6 +36,7 @@ DROP_REASONS = {
     "length_ratio": "length vs the pivot (English) off by more than {length_ratio}x after a per-script prior",
     "alignment_conflict": "outvoted by the other languages on where sentences merge (--merge-quorum)",
     "below_min_languages": "the row kept fewer than {min_languages} languages",
+    "malformed_cue": "a WebVTT cue block whose timing line does not parse (kept whole in drops.parquet, no segment)",
 }
 
 

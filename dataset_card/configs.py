@@ -106,7 +106,7 @@ def discover(root: Path, split_order: list[str]) -> list[Config]:
 def _config(name: str, root: Path, folder: str, split_order: list[str], **kwargs) -> Config:
     found: dict[str, list[tuple[int, Path]]] = {}
     for path in (root / folder).glob("*.parquet"):
-        if match := SHARD.match(path.name):
+        if match := SHARD.fullmatch(path.name):
             found.setdefault(match["split"], []).append((int(match["index"]), path))
     order = split_order + sorted(set(found) - set(split_order))
     files_by_split = {split: [path for _, path in sorted(found[split])] for split in order if split in found}
@@ -188,7 +188,7 @@ def _write_pairs(
     split, each composed on its own. A row group holds whole talks, so it is composed alone."""
     by_split: dict[str, list[Path]] = {}
     for path in shards:
-        if match := SHARD.match(path.name):
+        if match := SHARD.fullmatch(path.name):
             by_split.setdefault(match["split"], []).append(path)
     rows: dict[str, int] = {}
     for split in [s for s in split_order if s in by_split] + sorted(set(by_split) - set(split_order)):

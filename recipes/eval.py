@@ -190,7 +190,7 @@ class EvalArguments:
     )
 
     def __post_init__(self):
-        if self.push_to_hub and not (self.hub_model_id and HUB_ID.match(self.hub_model_id)):
+        if self.push_to_hub and not (self.hub_model_id and HUB_ID.fullmatch(self.hub_model_id)):
             raise ValueError(f"push_to_hub needs hub_model_id as org/name, got {self.hub_model_id!r}")
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise ValueError("batch_size and max_new_tokens must be positive")
@@ -226,7 +226,7 @@ def check_adapter(adapter: str) -> None:
         if not (path / "adapter_config.json").is_file():
             raise ValueError(f"adapter {adapter!r} is not a PEFT adapter folder: it has no adapter_config.json")
         return
-    if not HUB_ID.match(adapter) or adapter.startswith((".", "/", "~")):
+    if not HUB_ID.fullmatch(adapter) or adapter.startswith((".", "/", "~")):
         raise FileNotFoundError(f"adapter {adapter!r} not found: no such folder, and not a Hub repo id (org/name)")
 
 
@@ -926,7 +926,7 @@ def hub_scores(results: dict, eval_dataset_id: str) -> list[dict]:
                 })
     for task, result in ((results["benchmarks"] or {}).get("tasks") or {}).items():
         main = main_metric(result)
-        dataset = result["dataset"] if result["dataset"] and HUB_ID.match(result["dataset"]) else None
+        dataset = result["dataset"] if result["dataset"] and HUB_ID.fullmatch(result["dataset"]) else None
         if task in LOCAL_TASKS:
             dataset = eval_dataset_id
         if main is None or dataset is None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -18,14 +21,14 @@ from hypothesis import strategies as st
 from builder import crawl as crawl_module
 from builder.cli import main as cli
 from builder.crawl import (
-    USER_AGENT, CrawlConfig, FetchError, crawl, parse_id_range, parse_rss, parse_video, read_talk_ids,
-    retry_after_s, write_atomic,
+    USER_AGENT, CrawlConfig, Fetcher, FetchError, Manifest, RunLog, check_slug, crawl, parse_id_range, parse_rss,
+    parse_video, pause_note, read_talk_ids, retry_after_s, write_atomic,
 )
 from builder.parse import parse_transcript_json
 from builder.pipeline import BuildSettings, build
 from builder.records import InputError
 from builder.store import META_FIELDS, read_meta
-from ted_server import FAULT_KINDS, Faults, TedServer, real_talks, synthetic_talks
+from ted_server import FAULT_KINDS, FakeTalk, Faults, TedServer, real_talks, synthetic_talks, synthetic_transcript
 
 from conftest import REPO_ROOT
 
@@ -75,8 +78,8 @@ def test_crawl_writes_the_raw_store_and_the_build_reads_it(vtt_dir, tmp_path):
     assert (summary.transcripts_fetched, summary.transcripts_missing, summary.transcripts_failed) == (29, 1, 0)
     assert summary.retries == 0 and summary.requests == 4 * 2 + 1 + 30
 
-    meta, skip = read_meta(raw / "10" / "meta.json", 10)
-    assert skip is None and set(meta) == set(META_FIELDS), "meta.json has every field the store reads"
+    meta, skips = read_meta(raw / "10" / "meta.json", 10)
+    assert not skips and set(meta) == set(META_FIELDS), "meta.json has every field the store reads"
     assert meta["languages"] == sorted(ted.by_id[10].transcripts) and meta["slug"] == "speaker_10_real_talk"
     assert (raw / "10" / "meta.json").read_bytes() == crawl_module.meta_bytes(meta)  # sorted, deterministic
 
@@ -179,6 +182,30 @@ def test_stale_temp_files_are_cleaned_and_failed_writes_leave_nothing(tmp_path, 
     assert target.read_bytes() == before and not list(raw.rglob(".tmp-*"))
 
 
+def test_the_manifest_shows_progress_while_a_talk_is_still_being_crawled(tmp_path):
+    raw = tmp_path / "raw"
+    slow = "GET /talks/talk_9008/transcript.json?language=fr"
+    with TedServer(synthetic_talks(), Faults(slow_s=1.0, forced={slow: ["slow"]})) as ted:
+        crawler = threading.Thread(target=run, args=(raw, ted, (9008,)), kwargs=dict(timeout_s=3.0, manifest_every_s=0.3))
+        crawler.start()
+        seen, deadline = {}, time.monotonic() + 10
+        while crawler.is_alive() and time.monotonic() < deadline:
+            try:
+                seen = manifest(raw).get("9008", {})  # written atomically: always whole, valid JSON
+            except FileNotFoundError:
+                pass
+            if {"en", "de"} <= set(seen.get("transcripts", {})):
+                break
+            time.sleep(0.01)
+        crawler.join()
+    # en and de were done at once; nothing changed after that until fr came, about 1 s later. The
+    # manifest was saved when due (0.3 s) all the same, before the talk completed.
+    assert seen == {"status": "in_progress", "slug": "talk_9008",
+                    "transcripts": {"de": {"status": "ok"}, "en": {"status": "ok"}}}
+    assert manifest(raw)["9008"] == {"status": "ok", "slug": "talk_9008", "transcripts": {
+        "de": {"status": "ok"}, "en": {"status": "ok"}, "fr": {"status": "ok"}}}
+
+
 # -- safety -------------------------------------------------------------------------------------------
 
 
@@ -224,12 +251,13 @@ def test_malformed_metadata_oversized_and_invalid_bodies_fail_with_a_reason(tmp_
                     max_leaves=30))
 def test_metadata_parsing_never_crashes_and_never_yields_an_unsafe_name(doc):
     try:
-        meta, _ = parse_video(doc, 1, None)
+        meta, _, _ = parse_video(doc, 1, None)
     except (InputError, FetchError):
         return
     if meta is not None:
         assert crawl_module.SLUG.fullmatch(meta["slug"])
         assert all(crawl_module.ted_language(code) for code in meta["languages"])
+        crawl_module.meta_bytes(meta).decode("utf-8")  # valid Unicode: no lone surrogate survives
 
 
 def test_rss_parsing_refuses_entity_expansion():
@@ -239,6 +267,57 @@ def test_rss_parsing_refuses_entity_expansion():
     feed = (b'<rss xmlns:j="http://rss.jwpcdn.com/"><channel><item><link>https://www.ted.com/talks/a_b</link>'
             b'<j:talkId>12</j:talkId></item><item><link>https://www.ted.com/talks/../x</link></item></channel></rss>')
     assert parse_rss(feed) == [(12, "a_b"), (None, None)]
+
+
+def test_lone_surrogates_never_reach_the_store(tmp_path):
+    raw = tmp_path / "raw"
+    bad = b'{"paragraphs": [{"cues": [{"time": 0, "text": "half a pair \\ud800 here"}]}]}'  # valid JSON
+    hostile = FakeTalk(9100, "hostile_text_9100", {"en": synthetic_transcript("en", 9100), "de": bad,
+                                                   "fr": synthetic_transcript("fr", 9100)},
+                       listed=["en", "de", "fr", "fr\ud800"])
+    hostile.video = hostile.video_json() | {  # served as the JSON escapes \ud800, \udfff, \ud83d
+        "title": "Half \ud800 a pair", "presenterDisplayName": "\udfffSpeaker",
+        "topics": {"nodes": [{"name": "science"}, {"name": "bad \ud83d topic"}]}}
+    with TedServer([hostile, *synthetic_talks()]) as ted:
+        summary = run(raw, ted, (9100, 9008), max_attempts=2)
+        targets = [r["target"] for r in ted.requests]
+    assert targets.count("/talks/hostile_text_9100/transcript.json?language=de") == 2, "retried, then given up"
+    assert sorted(p.name for p in (raw / "9100").iterdir()) == ["en.json", "fr.json", "meta.json"]
+    talks = manifest(raw)
+    assert talks["9100"]["transcripts"]["de"] == {"status": "failed",
+                                                   "reason": "invalid_body: malformed_json: after 2 attempts"}
+    assert talks["9100"]["status"] == "ok" and all(t == {"status": "ok"} for t in talks["9008"]["transcripts"].values())
+    assert summary.failures == {"invalid_body": 1} and summary.transcripts_fetched == 5
+    assert summary.texts_repaired == 3 and summary.languages_rejected == 1
+
+    stored = json.loads((raw / "9100" / "meta.json").read_bytes().decode("utf-8"))
+    assert (stored["title"], stored["speaker"], stored["topics"]) == (
+        "Half \ufffd a pair", "\ufffdSpeaker", ["science", "bad \ufffd topic"]), "each lone surrogate is U+FFFD"
+    meta, skips = read_meta(raw / "9100" / "meta.json", 9100)
+    assert not skips and meta["title"] == stored["title"], "the build keeps every field"
+    log = [json.loads(line) for line in (raw / ".crawl" / "log.jsonl").read_text(encoding="utf-8").splitlines()]
+    events = {entry["event"]: entry for entry in log if entry.get("talk_id") == 9100}
+    assert events["repaired_text"]["fields"] == [
+        "topics[1]: lone surrogate U+D83D at character 4", "title: lone surrogate U+D800 at character 5",
+        "speaker: lone surrogate U+DFFF at character 0"]
+    assert events["rejected_languages"]["codes"] == ["fr\ud800"], "logged as received, as a JSON escape"
+
+    saved = Manifest(tmp_path / "manifest.json")  # a reason quoting TED's answer may hold one too
+    saved.record(1, "failed", reason='graphql_error: [{"message": "\ud800"}]')
+    saved.save()
+    assert b"\\ud800" in saved.path.read_bytes()
+    assert Manifest(saved.path).talks == {1: {"status": "failed", "reason": 'graphql_error: [{"message": "\ud800"}]'}}
+
+
+def test_names_with_a_trailing_newline_are_refused(tmp_path):
+    with pytest.raises(FetchError, match="unsafe_slug"):
+        check_slug("talk_9008\n")
+    assert crawl_module.ted_language("en\n") is None and crawl_module.ted_language("en") is not None
+    feed = b'<rss><channel><item><link>https://www.ted.com/talks/a_b%0A</link></item></channel></rss>'
+    assert parse_rss(feed) == [(None, None)]
+    path = tmp_path / "manifest.json"
+    path.write_text('{"format": 1, "talks": {"12": {"status": "ok"}, "12\\n": {"status": "missing"}}}')
+    assert Manifest(path).talks == {12: {"status": "ok"}}, "a key '12\\n' is not talk 12"
 
 
 # -- politeness ---------------------------------------------------------------------------------------
@@ -265,6 +344,60 @@ def test_429_retry_after_is_honoured_in_both_forms_and_capped(tmp_path):
     assert len(times) == 3 and summary.transcripts_failed == 0 and summary.retries == 2
     assert all(0.28 < b - a < 1.0 for a, b in zip(times, times[1:])), "waited Retry-After, capped at 0.3 s"
     assert took < 2.0
+
+
+def test_a_429_pauses_only_its_host(tmp_path):
+    async def fetch_all(config: CrawlConfig, urls: list[str], pauses: list) -> None:
+        log = RunLog(tmp_path / "log.jsonl")
+        fetcher = Fetcher(config, log, on_pause=pauses.append)
+        try:
+            await asyncio.gather(*(fetcher.fetch("GET", url) for url in urls))
+        finally:
+            await fetcher.close()
+            log.close()
+
+    pauses: list = []
+    with TedServer(synthetic_talks(), Faults(retry_after_s=30, forced={"GET /a1": ["429"]})) as a, \
+            TedServer(synthetic_talks()) as b:
+        # One slot for both hosts: a request waiting for a's pause must not sit in it.
+        config = CrawlConfig(tmp_path, talk_ids=(1,), endpoint=a.url, **(FAST | dict(concurrency=1,
+                                                                                       retry_after_max_s=0.4)))
+        asyncio.run(fetch_all(config, [f"{a.url}/a1", f"{a.url}/a2"] + [f"{b.url}/b{i}" for i in range(4)], pauses))
+        a_times = [(r["target"], r["fault"], r["time"]) for r in a.requests]
+        b_times = [r["time"] for r in b.requests]
+    assert a_times[0][:2] == ("/a1", "429") and sorted(t[:2] for t in a_times[1:]) == [("/a1", None), ("/a2", None)]
+    paused_at = a_times[0][2]
+    assert all(t - paused_at > 0.38 for _, _, t in a_times[1:]), "a's requests wait out its Retry-After (capped)"
+    assert len(b_times) == 4 and max(b_times) - paused_at < 0.3, "b's requests go on meanwhile"
+    host = urlsplit(a.url).netloc
+    assert len(pauses) == 1 and set(pauses[0]) == {host} and 0.3 < pauses[0][host] <= 0.4
+    assert pause_note(pauses[0]) == f"paused={host} 1s" and pause_note({}) == ""
+    assert pause_note({"www.ted.com": 36.2}) == "paused=www.ted.com 37s"
+
+
+def test_a_paused_host_shows_on_the_progress_bar(tmp_path, monkeypatch):
+    class Bar:  # records what the crawl shows; the real tqdm draws it
+        def __init__(self, total=0, **_):
+            self.total, self.postfixes = total, []
+            bars.append(self)
+
+        def set_postfix_str(self, s="", refresh=True):
+            self.postfixes.append(s)
+
+        def update(self, n=1):
+            pass
+
+        refresh = close = update
+
+    bars: list[Bar] = []
+    monkeypatch.setattr(crawl_module, "tqdm", Bar)
+    faults = Faults(retry_after_s=30, forced={"GET /talks/talk_9008/transcript.json?language=de": ["429"]})
+    with TedServer(synthetic_talks(), faults) as ted:
+        summary = run(tmp_path / "raw", ted, (9008,), retry_after_max_s=0.6, progress=True)
+    assert summary.transcripts_fetched == 3 and summary.retries == 1
+    talks_bar, transcripts_bar = bars
+    assert talks_bar.postfixes == [f"paused={urlsplit(ted.url).netloc} 1s", ""], "shown while paused, then cleared"
+    assert transcripts_bar.postfixes == []
 
 
 def test_retry_after_values():

@@ -8,6 +8,7 @@ and filtering in Python, so they share no code with the loader.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -347,6 +348,50 @@ def test_empty_subset_in_one_split(corpus, load):
         load(corpus, "en-sw", split="test", streaming=True)
 
 
+
+# Wrong argument types: a TypeError (ValueError for min_languages) that names the argument,
+# raised before anything is read or downloaded.
+
+
+def test_languages_must_be_strings(corpus, load):
+    with pytest.raises(TypeError, match=r"languages must be a list of codes \(strings\).*got 1 in \[1, 2\]"):
+        load(corpus, languages=[1, 2])
+
+
+def test_languages_as_a_string_says_to_pass_a_list_or_the_name(corpus, load):
+    with pytest.raises(TypeError, match=r"languages must be a list of codes, e.g. \['en', 'de'\], not the string "
+                                        r"'en-de'; or pass the subset name 'en-de' as name"):
+        load(corpus, languages="en-de")
+
+
+def test_name_must_be_a_string(corpus, load):
+    with pytest.raises(TypeError, match="name must be a subset name such as 'en-de' or 'all' .*got 123"):
+        load(corpus, name=123)
+
+
+def test_min_languages_of_the_wrong_type_fails_before_any_download(hub, load):
+    with pytest.raises(ValueError, match="min_languages must be a positive int, got '2'"):
+        load("org/name", "en-de", min_languages="2")
+    assert hub.requests == []
+
+
+def test_format_must_be_a_string(corpus, load):
+    with pytest.raises(TypeError, match=r"format must be a str, one of \('translation', 'wide'\), got 1"):
+        load(corpus, "en-de", format=1)
+
+
+@pytest.mark.parametrize("splits", ["train", 1, [1]], ids=["a-string", "an-int", "a-list-of-ints"])
+def test_splits_must_be_a_list_of_names(corpus, tmp_path, splits):
+    with pytest.raises(TypeError, match="splits must be a list of split names"):
+        ted2025.Ted2025(config_name="en-de", data_dir=str(corpus), cache_dir=str(tmp_path / "cache"), splits=splits)
+
+
+@pytest.mark.parametrize("name", ["ALL", "All"])
+def test_all_in_any_case(corpus, load, name):
+    assert ted2025.Ted2025Config(name=name).name == "all"
+    assert as_rows(load(corpus, name, split="test")) == as_rows(load(corpus, "all", split="test"))
+
+
 # --------------------------------------------------------------------------------------------
 # Splits, streaming, caching, the builder itself
 # --------------------------------------------------------------------------------------------
@@ -478,6 +523,61 @@ def test_missing_shard_without_a_report(own_corpus, load):
         load(own_corpus, "en-de", split="train")
 
 
+def retype(path: Path, column: str, type: pa.DataType) -> None:
+    """Rewrite the shard at ``path`` with ``column`` of ``type`` (zeros where it cannot be cast)."""
+    table = pq.read_table(path)
+    index = table.schema.get_field_index(column)
+    try:
+        values = table.column(column).cast(type)
+    except pa.ArrowInvalid:
+        values = pa.array(np.zeros(table.num_rows, dtype=np.int64)).cast(type)
+    pq.write_table(table.set_column(index, pa.field(column, type), values), path)
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+@pytest.mark.parametrize(
+    "name, shard, column, type, expected",
+    [
+        ("all", SHARD, "en", pa.int64(), "string"),  # read as translation.en == '0' before
+        ("en-de", SHARD, "segment_id", pa.int64(), "int32"),  # a data/ footer is read for every subset
+        ("all", SHARD, "start_ms", pa.string(), "int64"),
+        ("en-de", SHARD.replace("data/", "alignment/"), "de", pa.int64(), "string"),
+        ("en-de", SHARD.replace("data/", "alignment/"), "merge.de", pa.int8(), "bool"),
+        ("en-de", SHARD.replace("data/", "alignment/"), "talk_id", pa.string(), "int64"),
+        ("en-de", SHARD.replace("data/", "alignment/"), "merge", pa.int64(), "bool"),
+    ],
+    ids=["data-language", "data-key", "data-time", "alignment-language", "alignment-merge-flag",
+         "alignment-key", "alignment-base-merge"],
+)
+def test_a_column_of_the_wrong_type_is_a_corrupt_shard(own_corpus, load, streaming, name, shard, column, type, expected):
+    """Every column the loader reads is checked against the contract in the footer: cast on
+    reading, a wrong-typed column would load silently."""
+    path = own_corpus / shard
+    retype(path, column, type)
+    message = rf"column '{column}' is {type}, expected {expected}; rebuild the corpus with `ted2025 build`"
+    with pytest.raises(ted2025.CorruptShardError, match=message) as info:
+        as_rows(load(own_corpus, name, split="train", streaming=streaming))
+    assert info.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    "report, problem",
+    [
+        ([], "the file is a JSON array, expected an object"),
+        ({"splits": ["train"]}, "'splits' is a JSON array, expected an object"),
+        ({"splits": {"train": "data/train-00000-of-00001.parquet"}}, "'splits.train' is a JSON string, expected an object"),
+        ({"splits": {"train": {"files": "data/train-00000-of-00001.parquet"}}},
+         "'splits.train.files' is a JSON string, expected an array of shard paths"),
+    ],
+    ids=["array", "splits-array", "split-string", "files-string"],
+)
+def test_a_build_report_of_the_wrong_shape_names_the_file(own_corpus, load, report, problem):
+    report_path = own_corpus / "build_report.json"
+    report_path.write_text(json.dumps(report))
+    with pytest.raises(ValueError, match=rf"{report_path} is not a TED2025 build report: {re.escape(problem)}"):
+        load(own_corpus, "en-de")
+
+
 def reference_rows_from_files(corpus: Path, split: str) -> list[dict]:
     files = sorted((corpus / "alignment").glob(f"{split}-*.parquet"))
     rows = [r for f in files for r in composed_rows(pq.read_table(f).to_pylist(), ["en", "de"])
@@ -487,7 +587,7 @@ def reference_rows_from_files(corpus: Path, split: str) -> list[dict]:
 
 
 def test_not_a_corpus(tmp_path, load):
-    with pytest.raises(FileNotFoundError, match="no TED2025 corpus"):
+    with pytest.raises(FileNotFoundError, match="no such corpus folder: .*nowhere/deep"):
         load(str(tmp_path / "nowhere" / "deep"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no data shards"):
@@ -577,9 +677,37 @@ def test_default_path_then_repo_id(hub, corpus, load, tmp_path, monkeypatch):
     assert as_rows(load(name="en-de", split="test")) == reference_rows(corpus, ["test"], ["en", "de"])
     monkeypatch.delenv("TED2025_REPO_ID")
     hub.requests.clear()
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(FileNotFoundError, match=rf"TED2025 corpus not found: .*{ted2025.DEFAULT_REPO_ID} could not be read"):
         load(name="en-de", split="test")
     assert any(ted2025.DEFAULT_REPO_ID in path for _, path in hub.requests)
+
+
+@pytest.mark.parametrize("path", ["demo/corpsu", "./corpsu", "~/no-such-ted2025-corpus"])
+def test_a_path_that_looks_local_is_never_sent_to_the_hub(hub, load, tmp_path, monkeypatch, path):
+    """``demo/corpsu`` is a typo for ``demo/corpus`` (``demo/`` exists), not the Hub repo demo/corpsu."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo").mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(FileNotFoundError, match=rf"no such corpus folder: {re.escape(path)} "):
+        load(path, "en-de")
+    assert hub.requests == []
+
+
+def test_default_path_with_no_corpus_anywhere_says_how_to_get_one(hub, load, tmp_path, monkeypatch):
+    """The README's first call outside the repo: nothing local, and the Hub repo unreachable."""
+    import huggingface_hub.constants
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TED2025_PATH", raising=False)
+    monkeypatch.delenv("TED2025_REPO_ID", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as without a network: huggingface_hub's LocalEntryNotFoundError
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(FileNotFoundError) as info:
+        load(name="en-zh-sw")
+    message = str(info.value)
+    assert message.startswith("TED2025 corpus not found: no folder ./ted2025, $TED2025_PATH is not set, and the Hub "
+                              f"repo {ted2025.DEFAULT_REPO_ID} could not be read")
+    assert "`make demo`" in message and "`ted2025 crawl" in message and "`ted2025 build" in message
 
 
 # --------------------------------------------------------------------------------------------
@@ -655,3 +783,69 @@ def test_finest_rows_of_a_talk_spread_over_batches_compose_as_one(own_corpus, lo
     assert first_shard == [{**r, "num_languages": sum(r[c] is not None for c in ("en", "de", "fr"))} for r in whole
                            if any(r[c] is not None for c in ("en", "de", "fr"))]
     assert len(whole) < len(rows)  # some rows merged: composing is not the identity here
+
+
+# --------------------------------------------------------------------------------------------
+# `ted2025 show`: clean one-line errors
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def show(tmp_path, monkeypatch, capsys):
+    """``ted2025 show ARGS`` in-process, with a cache of the test's own: (exit code, stdout, stderr)."""
+    from builder import cli
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
+
+    def _show(*args):
+        code = cli.main(["show", *map(str, args)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _show
+
+
+def assert_one_line_error(err: str, problem: str) -> None:
+    """stderr ends in one line ``ted2025 show: error: ...`` (after any progress bars), no traceback."""
+    assert "Traceback" not in err and err.endswith("\n"), err
+    last = err.splitlines()[-1]
+    assert last.startswith("ted2025 show: error: ") and re.search(problem, last), err
+    assert err.count("ted2025 show:") == 1, err
+
+
+def test_show_a_missing_folder(show, tmp_path):
+    code, out, err = show(tmp_path / "nowhere", "en-de")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "no such corpus folder: .*nowhere")
+
+
+def test_show_a_corrupt_shard(show, own_corpus):
+    (own_corpus / SHARD).write_bytes(b"this is not parquet\n" * 50)
+    code, out, err = show(own_corpus, "en-de")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, re.escape(str(own_corpus / SHARD)))
+
+
+def test_show_a_wrong_typed_column(show, own_corpus):
+    retype(own_corpus / SHARD, "en", pa.int64())
+    code, _, err = show(own_corpus, "all")
+    assert code == 2
+    assert_one_line_error(err, "column 'en' is int64, expected string")
+
+
+def test_show_a_bad_subset_name(show, corpus):
+    code, _, err = show(corpus, "en-gernam")
+    assert code == 2
+    assert_one_line_error(err, "unknown language code 'gernam'")
+
+
+def test_show_an_unknown_split(show, corpus):
+    code, _, err = show(corpus, "en-de", "--split", "validation")
+    assert code == 2
+    assert_one_line_error(err, "no split 'validation'; the corpus has train, test")
+
+
+def test_show_accepts_all_in_any_case(show, corpus):
+    code, out, err = show(corpus, "ALL", "--rows", "1")
+    assert code == 0 and "error" not in err
+    assert out.startswith("ALL: train=") and "-- talk" in out
