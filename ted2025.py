@@ -39,6 +39,7 @@ per language, in registry order.
 from __future__ import annotations
 
 import builtins
+import collections
 import contextlib
 import functools
 import hashlib
@@ -578,7 +579,7 @@ def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DI
     """The languages of a shard of ``table`` (``data`` or ``alignment``), once its schema has
     been checked against the contract (:func:`_check_schema`): from the footer alone."""
     names = schema.names
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, count in collections.Counter(names).items() if count > 1)
     if twice:
         raise CorruptShardError(
             path, f"column {', '.join(map(repr, twice))} appears more than once; rebuild the corpus with `ted2025 build`"
@@ -606,7 +607,8 @@ def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DI
     return codes
 
 
-def _expected_schema(table: str, codes: Sequence[str]) -> pa.Schema:
+@functools.lru_cache(maxsize=8)  # one corpus has one language list: every shard asks the same
+def _expected_schema(table: str, codes: tuple[str, ...]) -> pa.Schema:
     """The contract's schema of a ``table`` (``data`` or ``alignment``) shard with languages ``codes``."""
     make = contract.alignment_schema if table == contract.ALIGNMENT_DIR else contract.wide_schema
     return make(codes, granularity="")

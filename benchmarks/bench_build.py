@@ -2,6 +2,7 @@
 
     python benchmarks/bench_build.py throughput --sizes 100 500 2000 5000 [--workers 2]
     python benchmarks/bench_build.py coverage
+    python benchmarks/bench_build.py hostile --sizes 100 500
 
 ``throughput`` generates a synthetic TED-shaped store per size (cached under --work), runs
 ``ted2025 build`` on it in a subprocess, and samples the RSS of the whole process tree
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -47,17 +49,23 @@ def run_with_peak_rss(cmd: list[str]) -> tuple[float, int, str]:
     return time.perf_counter() - start, peak, out
 
 
-def throughput(sizes: list[int], workers: int, work: Path) -> list[dict]:
+def synthetic_store(work: Path, size: int, workers: int) -> Path:
+    """The synthetic store of ``size`` talks under ``work`` (generated once, then reused)."""
     from builder.synthetic import generate_store
 
+    store = work / f"synth-{size}"
+    if not (store / ".complete").exists():
+        t0 = time.perf_counter()
+        stats = generate_store(store, size, workers=workers)
+        (store / ".complete").write_text(json.dumps({"cues": stats.cues, "tracks": stats.tracks}))
+        print(f"generated {size} talks in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return store
+
+
+def throughput(sizes: list[int], workers: int, work: Path) -> list[dict]:
     rows = []
     for size in sizes:
-        store = work / f"synth-{size}"
-        if not (store / ".complete").exists():
-            t0 = time.perf_counter()
-            stats = generate_store(store, size, workers=workers)
-            (store / ".complete").write_text(json.dumps({"cues": stats.cues, "tracks": stats.tracks}))
-            print(f"generated {size} talks in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        store = synthetic_store(work, size, workers)
         meta = json.loads((store / ".complete").read_text())
         out = work / f"corpus-{size}"
         cmd = [sys.executable, "-m", "builder.cli", "build", "--source", str(store), "--out", str(out),
@@ -70,6 +78,38 @@ def throughput(sizes: list[int], workers: int, work: Path) -> list[dict]:
             "cue_texts_per_s": round(report["cues"]["in"] / wall), "peak_rss_mb": round(peak / 2**20),
         })
         print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def hostile(sizes: list[int], workers: int, work: Path) -> list[dict]:
+    """The same synthetic store built as it is and with one of each hostile file of
+    tests/test_hostile.py added (a 3 GiB sparse transcript, a FIFO meta.json, a link to
+    /dev/zero, lone surrogates, malformed cues, duplicates, ...): bounded reads mean the hostile
+    build takes no longer and no more memory."""
+    import shutil
+
+    sys.path.insert(0, str(REPO / "tests"))
+    import test_hostile
+
+    rows = []
+    for size in sizes:
+        clean = synthetic_store(work, size, workers)
+        dirty = work / f"hostile-{size}"
+        shutil.rmtree(dirty, ignore_errors=True)
+        shutil.copytree(clean, dirty / "raw", copy_function=os.link, symlinks=True)  # hard links: no copy of the data
+        for i, kind in enumerate(test_hostile.HOSTILE):
+            kind(dirty / "raw", 900_000 + i)
+        for name, store in (("clean", clean), ("hostile", dirty / "raw")):
+            out = work / f"corpus-{name}-{size}"
+            cmd = [sys.executable, "-m", "builder.cli", "build", "--source", str(store), "--out", str(out),
+                   "--quiet", "--workers", str(workers), "--no-pair-configs"]
+            wall, peak, _ = run_with_peak_rss(cmd)
+            report = json.loads((out / "build_report.json").read_text())
+            rows.append({"talks": size, "store": name, "wall_s": round(wall, 1), "peak_rss_mb": round(peak / 2**20),
+                         "rows": report["rows"], "skips": sum(report["talks"]["skipped"].values()) + sum(report["tracks"]["skipped"].values()),
+                         "malformed_cue drops": report["cells"]["dropped"].get("malformed_cue", 0)})
+            print(rows[-1], file=sys.stderr)
+        shutil.rmtree(dirty)
     return rows
 
 
@@ -139,11 +179,15 @@ def main() -> None:
     t.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000, 5000])
     t.add_argument("--workers", type=int, default=2)
     t.add_argument("--work", type=Path, default=Path("/tmp/ted2025-bench"))
+    h = sub.add_parser("hostile", help="the same store with and without hostile files: time and memory")
+    h.add_argument("--sizes", type=int, nargs="+", default=[100, 500])
+    h.add_argument("--workers", type=int, default=2)
+    h.add_argument("--work", type=Path, default=Path("/tmp/ted2025-bench"))
     sub.add_parser("coverage")
     args = parser.parse_args()
-    if args.what == "throughput":
+    if args.what in ("throughput", "hostile"):
         args.work.mkdir(parents=True, exist_ok=True)
-        rows = throughput(args.sizes, args.workers, args.work)
+        rows = (throughput if args.what == "throughput" else hostile)(args.sizes, args.workers, args.work)
     else:
         rows = coverage()
     print(markdown(rows))

@@ -277,6 +277,7 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
     writer = CorpusWriter(staging, wide_schema(columns, settings.granularity), alignment_schema(columns, settings.granularity))
     drops = RowStream(staging / "reports" / "drops.parquet", DROP_SCHEMA)
     skips_file = RowStream(staging / SKIPS_FILE, SKIP_SCHEMA, batch_rows=10_000)  # every skip: the JSON lists 10,000
+
     def skip(skip: Skip) -> None:
         report.skip(skip)
         skips_file.extend([_skip_row(skip)])
@@ -319,18 +320,22 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
             pool.close()
             pool.join()
 
-    report.splits = writer.close()
-    write_table(staging / "metadata" / "talks.parquet", pa.Table.from_pylist(talk_rows, TALK_SCHEMA))
-    drops.close()
-    skips_file.close()
-    summary = report.as_dict() | {"tool": TOOL, "skips_file": SKIPS_FILE}
-    # Every name in it went through store.shown(); backslashreplace is the last guard for JSON.
-    text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    (staging / BUILD_REPORT).write_bytes(text.encode("utf-8", "backslashreplace"))
-    from dataset_card import write_card  # imports matplotlib: only once a build gets this far
+    try:  # an error from here on also leaves no staging folder, and OUT as it was
+        report.splits = writer.close()
+        write_table(staging / "metadata" / "talks.parquet", pa.Table.from_pylist(talk_rows, TALK_SCHEMA))
+        drops.close()
+        skips_file.close()
+        summary = report.as_dict() | {"tool": TOOL, "skips_file": SKIPS_FILE}
+        # Every name in it went through store.shown(); backslashreplace is the last guard for JSON.
+        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        (staging / BUILD_REPORT).write_bytes(text.encode("utf-8", "backslashreplace"))
+        from dataset_card import write_card  # imports matplotlib: only once a build gets this far
 
-    write_card(staging, pair_pivots=(list(pair_configs) or None) if report.totals.rows else None)  # no rows: no pairs
-    commit(staging, out)
+        write_card(staging, pair_pivots=(list(pair_configs) or None) if report.totals.rows else None)  # no rows: no pairs
+        commit(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return summary | {"summary": report.summary()}
 
 
