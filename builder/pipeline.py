@@ -27,7 +27,10 @@ from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, u
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
-from .write import BUILD_REPORT, TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for, write_table
+from .write import (
+    BUILD_REPORT, TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for,
+    write_table,
+)
 
 
 
@@ -278,12 +281,12 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
     drops = RowStream(staging / "reports" / "drops.parquet", DROP_SCHEMA)
     skips_file = RowStream(staging / SKIPS_FILE, SKIP_SCHEMA, batch_rows=10_000)  # every skip: the JSON lists 10,000
 
-    def skip(skip: Skip) -> None:
-        report.skip(skip)
-        skips_file.extend([_skip_row(skip)])
+    def record_skip(item: Skip) -> None:
+        report.skip(item)
+        skips_file.extend([_skip_row(item)])
 
     for early in skips:
-        skip(early)
+        record_skip(early)
     talk_rows = []  # one small row per talk
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     work = ((job, settings, wanted) for job in jobs)
@@ -294,7 +297,7 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
         for result in results:
             report.talks_seen += 1
             for talk_skip in result.skips:
-                skip(talk_skip)
+                record_skip(talk_skip)
             split = assign(result.talk_id, settings.splits) if result.num_rows else None
             report.add_talk(result.counts, split)
             if split:
