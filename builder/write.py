@@ -165,7 +165,8 @@ class BuildLockedError(FileExistsError):
 
 def is_build(folder: Path) -> bool:
     """Whether ``folder`` holds a build of this tool: a build_report.json that parses and says
-    ``"tool": "ted2025"`` with a format version. Only such a folder is ever replaced or deleted."""
+    ``"tool": "ted2025"`` (reports from before that key: ``versions.ted2025``) with a format
+    version. Only such a folder is ever replaced or deleted."""
     report = folder / BUILD_REPORT
     try:
         if not report.is_file() or report.stat().st_size > 64 * 1024 * 1024:
@@ -173,7 +174,10 @@ def is_build(folder: Path) -> bool:
         doc = json.loads(report.read_bytes())
     except (OSError, ValueError, RecursionError):
         return False
-    return isinstance(doc, dict) and doc.get("tool") == TOOL and isinstance(doc.get("format_version"), int)
+    if not isinstance(doc, dict) or not isinstance(doc.get("format_version"), int):
+        return False
+    versions = doc.get("versions")
+    return doc.get("tool") == TOOL or (isinstance(versions, dict) and isinstance(versions.get(TOOL), str))
 
 
 @contextlib.contextmanager

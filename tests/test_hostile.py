@@ -308,7 +308,8 @@ def test_a_second_build_into_the_same_out_fails_at_once_and_the_first_is_intact(
     assert not list(tmp_path.glob(".out.*"))  # no lock, staging or old folder left behind
 
 
-@pytest.mark.parametrize("report", [None, "[]", "{}", '{"tool": "ted2025"}', '{"format_version": 2}', "not json"])
+@pytest.mark.parametrize("report", [None, "[]", "{}", '{"tool": "ted2025"}', '{"format_version": 2}', "not json",
+                                    '{"format_version": 2, "versions": {"other": "1"}}'])
 def test_a_folder_that_is_not_our_build_is_never_replaced(tmp_path, capsys, report):
     out = tmp_path / "out"
     out.mkdir()
@@ -325,6 +326,9 @@ def test_an_earlier_build_is_replaced(tmp_path):
     for _ in range(2):
         assert cli(["build", "--source", str(store), "--out", str(out), "--quiet", "--no-pair-configs"]) == 0
     assert json.loads((out / "build_report.json").read_text())["tool"] == write.TOOL
+    # a report written before the "tool" key names the tool in its versions
+    (out / "build_report.json").write_text('{"format_version": 2, "versions": {"ted2025": "0.1.0"}}')
+    assert cli(["build", "--source", str(store), "--out", str(out), "--quiet", "--no-pair-configs"]) == 0
 
 
 @pytest.mark.parametrize("case", ["file", "unwritable"])
