@@ -149,7 +149,8 @@ _NOT_CUES = ("NOTE", "STYLE", "REGION")  # WebVTT blocks that hold no subtitle t
 def _cue_blocks(text: str) -> list[list[str]]:
     """The blocks of a WebVTT file that should be cues, split as WebVTT (and webvtt-py) split
     them: at an empty line, or at a ``-->`` line that cannot be the current block's timing
-    line. The header and NOTE/STYLE/REGION blocks without ``-->`` are left out."""
+    line. The header, and blocks without ``-->`` that are NOTE/STYLE/REGION or only whitespace
+    (no text to lose), are left out."""
     blocks: list[list[str]] = []
     block: list[str] = []
     for line in [*text.splitlines(), ""]:
@@ -161,9 +162,10 @@ def _cue_blocks(text: str) -> list[list[str]]:
             block.append(line)
     cues = []
     for block in blocks[1:]:  # blocks[0] is the header (WEBVTT ...)
-        arrow = any("-->" in line for line in block)
-        if not arrow and block[0].split(maxsplit=1)[0] in _NOT_CUES:
-            continue
+        if not any("-->" in line for line in block):
+            words = block[0].split(maxsplit=1)
+            if (words and words[0] in _NOT_CUES) or not any(line.strip() for line in block):
+                continue
         cues.append(block)
     return cues
 

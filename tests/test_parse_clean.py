@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.clean import CellFilter, FilterSettings, clean_text, language_mismatch, normalize
 from builder.parse import parse_transcript_json, parse_vtt_chunks
@@ -93,10 +95,27 @@ def test_a_cue_that_does_not_parse_is_dropped_with_its_text_not_lost(timing):
 
 
 def test_vtt_comments_styles_and_identifiers_are_not_malformed():
-    data = ("WEBVTT\nKind: captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\n\n"
+    data = ("WEBVTT\nKind: captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\n\n   \n\n"
             "1\n00:00:01.000 --> 00:00:02.000 align:left\none\n00:00:03.000 --> 00:00:04.000\ntwo\n").encode()
     cues, malformed = parse_vtt_chunks([data])
     assert [c.text for c in cues] == ["one", "two"] and malformed == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["WEBVTT", "", " ", "\t", "NOTE", "STYLE x", "REGION", "1", "text", "more words",
+                                 "00:00:01.000 --> 00:00:02.000", "00:00:03.000-->00:00:02.000", "00:99:00.000 --> 01:00:00.000",
+                                 "0:0:1.5 --> 0:0:2", "-->", "->", "\u00e9\u200b"]), max_size=30))
+def test_any_webvtt_text_gives_cues_or_an_input_error_and_loses_no_text(lines):
+    try:
+        cues, malformed = parse_vtt_chunks([("WEBVTT\n\n" + "\n".join(lines)).encode()])
+    except InputError:
+        return
+    kept = "\n".join([c.text for c in cues] + malformed)
+    # Subtitle text is in a cue or a malformed block; a line right above a timing line may be
+    # that cue's identifier, which WebVTT does not count as text.
+    following = [*lines[1:], ""]
+    for word in ("text", "more words", "\u00e9\u200b"):
+        assert sum(line == word and "-->" not in after for line, after in zip(lines, following)) <= kept.count(word)
 
 
 @pytest.mark.parametrize("hole", [b"", b"  \n", b"WEBVTT\n\n", b"WEBVTT\nKind: captions\n\nNOTE nothing\n"])
