@@ -702,10 +702,7 @@ class Manifest:
 
     def record_transcript(self, talk_id: int, code: str, outcome: dict) -> None:
         """One transcript's outcome, while its talk is in progress."""
-        entry = self.talks.setdefault(talk_id, {"status": "in_progress"})
-        merged = {**entry.get("transcripts", {}), code: outcome}
-        entry["transcripts"] = {c: merged[c] for c in sorted(merged)}
-        self.dirty = True
+        self.record(talk_id, "in_progress", slug=self.talks.get(talk_id, {}).get("slug"), transcripts={code: outcome})
 
     def save(self) -> None:
         # One talk per line: readable, diffable, and still one JSON document. A lone surrogate (in a

@@ -39,7 +39,7 @@ META_FIELDS = {
     "topics": list, "languages": list, "duration_s": int, "url": str,
 }
 _FILE_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
-               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a link"}
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}  # links are resolved first
 
 
 def shown(name: str) -> str:
@@ -229,14 +229,15 @@ def read_meta(path: Path, talk_id: int, root: Path | None = None) -> tuple[dict,
     a field that is dropped, or a file that cannot be used, is a ``malformed_meta`` skip."""
     if not os.path.lexists(path):
         return {}, []
+    try:  # a file that cannot be read keeps read_file's reason, as a track file does
+        data = read_file(path, path.parent.parent if root is None else root)
+    except InputError as exc:
+        return {}, [Skip("track", exc.reason, talk_id, path="meta.json", detail=exc.detail)]
     try:
-        doc = json.loads(decode(read_file(path, path.parent.parent if root is None else root), "json"))
+        doc = json.loads(decode(data, "json"))
         if not isinstance(doc, dict):
             raise InputError("malformed_meta", "not a JSON object")
-    except InputError as exc:
-        reason = exc.reason if exc.reason in ("outside_store", "not_a_regular_file", "too_large") else "malformed_meta"
-        return {}, [Skip("track", reason, talk_id, path="meta.json", detail=exc.detail or exc.reason)]
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (InputError, json.JSONDecodeError, RecursionError) as exc:
         return {}, [Skip("track", "malformed_meta", talk_id, path="meta.json", detail=str(exc))]
     meta = {key: doc[key] for key, kind in META_FIELDS.items() if isinstance(doc.get(key), kind)}
     for key in ("topics", "languages"):

@@ -159,6 +159,12 @@ BUILD_REPORT = "build_report.json"
 TOOL = "ted2025"  # build_report.json's "tool": what makes a folder an earlier build of ours
 
 
+def beside(out: Path, role: str) -> Path:
+    """The hidden sibling of OUT that a build uses: ``.OUT.lock``, ``.OUT.partial`` (staging)
+    or ``.OUT.old`` (the previous build, during the swap)."""
+    return out.parent / f".{out.name}.{role}"
+
+
 class BuildLockedError(FileExistsError):
     """Another build holds the output folder's lock."""
 
@@ -187,7 +193,7 @@ def output_lock(out: Path):
     build never leaves a stale one (at most an empty file, which the next build takes over);
     a build that ends removes the file while it still holds it."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    path = out.parent / f".{out.name}.lock"
+    path = beside(out, "lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -228,7 +234,7 @@ def recover(out: Path) -> None:
     """A kill between commit's renames leaves the previous build in ``.OUT.old``: put it back
     when OUT is missing; remove it when OUT is there and it is a build of ours. Call it with
     the output lock held (another build may be between its renames)."""
-    old = out.parent / f".{out.name}.old"
+    old = beside(out, "old")
     if not old.exists():
         return
     if not out.exists():
@@ -239,7 +245,7 @@ def recover(out: Path) -> None:
 
 def staging_for(out: Path) -> Path:
     """The private folder a build writes into (call with the output lock held)."""
-    staging = out.parent / f".{out.name}.partial"
+    staging = beside(out, "partial")
     if staging.exists():
         shutil.rmtree(staging)  # leftovers of an interrupted build
     staging.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +265,7 @@ def commit(staging: Path, out: Path) -> None:
     """Swap the finished staging folder in. ``out`` is never seen half-written; a kill between
     the renames is undone by :func:`recover` on the next build."""
     check_replaceable(out)
-    old = out.parent / f".{out.name}.old"
+    old = beside(out, "old")
     if old.exists():
         recover(out)
     if out.exists():

@@ -59,23 +59,45 @@ def good_talk(folder: Path) -> None:
 
 # Each hostile kind writes into the store and returns what the report must show:
 # (talk_id or None, file name as shown, a reason or None for "in drops.parquet").
-def lone_surrogate_cue(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "fr.json").write_bytes(transcript("fr", 10, lambda text: text + "\ud800"))  # json.dumps escapes it
-    return [(n, "fr.json", "malformed_json")]
+def talk(root: Path, n: int) -> Path:
+    """A good talk ``n`` whose folder a hostile kind then spoils."""
+    good_talk(root / str(n))
+    return root / str(n)
 
 
-def lone_surrogate_meta(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "meta.json").write_bytes(b'{"id": 1, "title": "bad \\ud800 title", "topics": ["x\\udfff"]}')
-    return [(n, "meta.json", "malformed_meta")]
+def with_files(name: str, files: dict[str, bytes], culprit: str, reason: str | None):
+    """The hostile kind ``name``: a good talk plus ``files`` (meta.json replaced if given), of
+    which ``culprit`` must be named with ``reason`` (None: ``culprit`` is text in drops.parquet)."""
+    def kind(root, n):
+        folder = talk(root, n)
+        for file, data in files.items():
+            (folder / file).write_bytes(data)
+        return [(n, culprit, reason)]
+
+    kind.__name__ = kind.__qualname__ = name
+    return kind
+
+
+lone_surrogate_cue = with_files(  # json.dumps writes the lone surrogate as the escape \ud800
+    "lone_surrogate_cue", {"fr.json": transcript("fr", 10, lambda text: text + "\ud800")}, "fr.json", "malformed_json")
+lone_surrogate_meta = with_files(
+    "lone_surrogate_meta", {"meta.json": b'{"id": 1, "title": "bad \\ud800 title", "topics": ["x\\udfff"]}'},
+    "meta.json", "malformed_meta")
+malformed_cue_timing = with_files(
+    "malformed_cue_timing", {"fr.vtt": vtt("fr", 20, bad_timing="00:00:04,000 --> 00:00:05.000")},
+    SENTENCES["fr"][1], None)
+header_only_middle_chunk = with_files(
+    "header_only_middle_chunk", {"fr.vtt": vtt("fr", 20), "fr.vtt.1": b"WEBVTT\n\n", "fr.vtt.2": vtt("fr", 9000)},
+    "fr.vtt.1", "empty_chunk")
+json_spelled_twice = with_files("json_spelled_twice", {"EN.json": transcript("en", 5)}, "EN.json", "duplicate_track")
+chunk_spelled_twice = with_files(
+    "chunk_spelled_twice", {"fr.vtt": vtt("fr", 20), "fr.vtt.0": vtt("fr", 20)}, "fr.vtt.0", "duplicate_track")
+json_and_vtt = with_files("json_and_vtt", {"de.vtt": vtt("de", 40)}, "de.vtt", "duplicate_track")
+unknown_code_chunk = with_files("unknown_code_chunk", {"xx.vtt.1": vtt("fr")}, "xx.vtt.1", "unknown_language")
 
 
 def non_utf8_file_name(root, n):
-    folder = root / str(n)
-    good_talk(folder)
+    folder = talk(root, n)
     (Path(os.fsdecode(os.fsencode(folder) + b"/\xff\xfe.json"))).write_bytes(transcript("fr"))
     return [(n, "\\xff\\xfe.json", "unrecognised_file")]
 
@@ -87,81 +109,27 @@ def non_utf8_folder_name(root, n):
     return [(None, "1\\xff", "not_a_talk_folder")]
 
 
-def meta_is_a_folder(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "meta.json").unlink()
-    (folder / "meta.json").mkdir()
-    return [(n, "meta.json", "not_a_regular_file")]
+def meta_is(name: str, make, reason: str):
+    """The hostile kind ``name``, whose meta.json is what ``make(path)`` puts there instead of a file."""
+    def kind(root, n):
+        meta = talk(root, n) / "meta.json"
+        meta.unlink()
+        make(meta)
+        return [(n, "meta.json", reason)]
+
+    kind.__name__ = kind.__qualname__ = name
+    return kind
 
 
-def meta_is_a_fifo(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "meta.json").unlink()
-    os.mkfifo(folder / "meta.json")
-    return [(n, "meta.json", "not_a_regular_file")]
-
-
-def meta_links_to_dev_zero(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "meta.json").unlink()
-    (folder / "meta.json").symlink_to("/dev/zero")
-    return [(n, "meta.json", "outside_store")]
+meta_is_a_folder = meta_is("meta_is_a_folder", Path.mkdir, "not_a_regular_file")
+meta_is_a_fifo = meta_is("meta_is_a_fifo", os.mkfifo, "not_a_regular_file")
+meta_links_to_dev_zero = meta_is("meta_links_to_dev_zero", lambda path: path.symlink_to("/dev/zero"), "outside_store")
 
 
 def sparse_3_gib_transcript(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    with open(folder / "fr.json", "wb") as f:
+    with open(talk(root, n) / "fr.json", "wb") as f:
         f.truncate(3 << 30)
     return [(n, "fr.json", "too_large")]
-
-
-def malformed_cue_timing(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "fr.vtt").write_bytes(vtt("fr", 20, bad_timing="00:00:04,000 --> 00:00:05.000"))
-    return [(n, SENTENCES["fr"][1], None)]  # the cue's text is in drops.parquet
-
-
-def header_only_middle_chunk(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "fr.vtt").write_bytes(vtt("fr", 20))
-    (folder / "fr.vtt.1").write_bytes(b"WEBVTT\n\n")
-    (folder / "fr.vtt.2").write_bytes(vtt("fr", 9000))
-    return [(n, "fr.vtt.1", "empty_chunk")]
-
-
-def json_spelled_twice(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "EN.json").write_bytes(transcript("en", 5))
-    return [(n, "EN.json", "duplicate_track")]
-
-
-def chunk_spelled_twice(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "fr.vtt").write_bytes(vtt("fr", 20))
-    (folder / "fr.vtt.0").write_bytes(vtt("fr", 20))
-    return [(n, "fr.vtt.0", "duplicate_track")]
-
-
-def json_and_vtt(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "de.vtt").write_bytes(vtt("de", 40))
-    return [(n, "de.vtt", "duplicate_track")]
-
-
-def unknown_code_chunk(root, n):
-    folder = root / str(n)
-    good_talk(folder)
-    (folder / "xx.vtt.1").write_bytes(vtt("fr"))
-    return [(n, "xx.vtt.1", "unknown_language")]
 
 
 def talk_id_with_newline(root, n):
@@ -173,8 +141,7 @@ def talk_id_with_newline(root, n):
 
 
 def file_links_out_of_the_store(root, n):
-    folder = root / str(n)
-    good_talk(folder)
+    folder = talk(root, n)
     outside = root.parent / f"outside-{n}.json"
     outside.write_bytes(transcript("fr"))
     (folder / "fr.json").symlink_to(outside)
