@@ -38,16 +38,9 @@ else
 	$(BIN)/ted2025 build --source $(SOURCE) --out $(DEMO)/corpus
 endif
 	$(BIN)/ted2025 show $(DEMO)/corpus en-de-zh-cn --rows 3
-	@echo "== smoke training on $(DEMO)/corpus: a tiny random model, 4-bit QLoRA, CPU"
-	$(BIN)/python recipes/smoke/make_tiny_model.py $(DEMO)/tiny-model
-	$(BIN)/accelerate launch recipes/cpt.py --config recipes/smoke/cpt.yaml --model_name_or_path $(DEMO)/tiny-model \
-		--output_dir $(DEMO)/run-cpt --dataset_name $(DEMO)/corpus --build_smoke_corpus false
-	$(BIN)/accelerate launch recipes/sft.py --config recipes/smoke/sft.yaml --model_name_or_path $(DEMO)/tiny-model \
-		--output_dir $(DEMO)/run-sft --dataset_name $(DEMO)/corpus --build_smoke_corpus false
-	@echo "== evaluation of the smoke adapter: MT (chrF++/BLEU), a local lm-eval task, the alignment probe"
-	$(BIN)/python recipes/eval.py --config recipes/smoke/eval.yaml --model_name_or_path $(DEMO)/tiny-model \
-		--adapter $(DEMO)/run-sft --output_dir $(DEMO)/eval --dataset_name $(DEMO)/corpus --build_smoke_corpus false
-	@cat $(DEMO)/eval/results.md
+	@echo "== the smoke comparison on $(DEMO)/corpus: three CPT formats, SFT on one, the base model; a tiny random model, 4-bit QLoRA, CPU"
+	$(BIN)/python recipes/experiment.py --config recipes/experiments/smoke.yaml --dataset_name $(DEMO)/corpus \
+		--model_name_or_path $(DEMO)/tiny-model --output_dir $(DEMO)/experiment
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -78,7 +78,10 @@ def build_comparison(arms, control: str, args, deliberate: dict, failures: dict)
     for arm in arms:
         evaluation = arm.step("eval")
         results = None
-        if evaluation.results_file.is_file() and (read_record(evaluation) or {}).get("status") == "finished":
+        # An evaluation the runner ran counts once its record says finished; one run by a Slurm
+        # script (--emit slurm) has no record, and counts once its results.json is written.
+        status = (read_record(evaluation) or {"status": "finished"}).get("status")
+        if evaluation.results_file.is_file() and status == "finished":
             results = json.loads(evaluation.results_file.read_text(encoding="utf-8"))
         cells = cells_of(results) if results else {}
         columns += [label for label in cells if label not in columns]

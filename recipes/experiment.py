@@ -123,9 +123,9 @@ class ExperimentArguments:
 
     name: str = field(default="experiment", metadata={"help": "Name of the experiment (table title, Hub repo names)."})
     output_dir: str = field(default="runs/experiment", metadata={"help": "EXP: every arm's steps go under it."})
-    configs: dict = field(default_factory=dict, metadata={"help": "Base config per step: {cpt: ..., sft: ..., eval: ...}."})
-    common: dict = field(default_factory=dict, metadata={"help": "Overrides for every arm, per step."})
-    arms: list[dict] = field(default_factory=list, metadata={"help": "The arms: name, description, per-step overrides."})
+    configs: dict = field(default_factory=dict, metadata={"help": "In the YAML: base config per step, {cpt: ..., sft: ..., eval: ...}."})
+    common: dict = field(default_factory=dict, metadata={"help": "In the YAML: overrides for every arm, per step."})
+    arms: list[dict] = field(default_factory=list, metadata={"help": "In the YAML: the arms, each a name, a description and per-step overrides (false: skip)."})
     control: str | None = field(default=None, metadata={"help": "The arm the others are compared with (default: the first)."})
     note: str | None = field(default=None, metadata={"help": "A line printed above the table."})
     model_name_or_path: str | None = field(default=None, metadata={"help": "Base model of every step (overrides the configs)."})
@@ -161,6 +161,10 @@ class ExperimentArguments:
         self.estimate = {**DEFAULT_ESTIMATE, **self.estimate}
         if self.push_to_hub and not self.hub_namespace:
             raise ExperimentError("push_to_hub needs hub_namespace: the org or user the arms' repos go to")
+        if self.hub_namespace is not None and not re.fullmatch(r"[\w.-]+", self.hub_namespace):
+            raise ExperimentError(f"hub_namespace must be an org or user name, got {self.hub_namespace!r}")
+        if not isinstance(self.common, dict) or set(self.common) - set(CONFIGURED):
+            raise ExperimentError(f"common holds overrides per step, {'/'.join(CONFIGURED)}; got {self.common!r}")
         if self.comparison_repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.comparison_repo):
             raise ExperimentError(f"comparison_repo must be org/name, got {self.comparison_repo!r}")
         for option in self.slurm_options:
@@ -173,7 +177,7 @@ class ExperimentArguments:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # a step is itself: two arms share one by holding the same object
 class Step:
     kind: str  # cpt, merge, sft or eval
     arm: str  # the arm that owns it (runs it; others may share it)
@@ -218,7 +222,7 @@ class Step:
         return shlex.join("python" if arg == sys.executable else _relative(arg) for arg in argv)
 
 
-@dataclass
+@dataclass(eq=False)
 class Arm:
     name: str
     description: str
@@ -781,7 +785,7 @@ def emit_slurm(arms: list[Arm], args: ExperimentArguments, directory: Path, expe
 
 
 def make_parser() -> TrlParser:
-    return TrlParser((ExperimentArguments,))
+    return TrlParser((ExperimentArguments,), description=__doc__.split("\n\n")[0])
 
 
 def main(args: ExperimentArguments, experiment_file: str | None = None, runner=run_process) -> dict | None:
@@ -802,11 +806,14 @@ def main(args: ExperimentArguments, experiment_file: str | None = None, runner=r
     failures = {}
     if not args.compare_only:
         ensure_tiny_model(args)
-        to_run = [step for step in unique_steps(chosen) if state(step) != "done"]
+        to_run = []  # what is not done, and what builds on it (it will be redone after)
+        for step in unique_steps(chosen):
+            if state(step) != "done" or any(up in to_run for up in step.needs):
+                to_run.append(step)
         for step in to_run:
             prepare(step)
         print(f"== checking {len(to_run)} steps before any training starts")
-        check_data([step for step in to_run])
+        check_data(to_run)
         failures = run_steps(chosen, args, runner)
     # The table: the arms run now, and any other arm whose evaluation is finished.
     shown = [arm for arm in arms if arm in chosen or (read_record(arm.step("eval")) or {}).get("status") == "finished"]

@@ -321,9 +321,12 @@ def test_the_comparison_goes_to_a_private_dataset_repo_linking_the_arms(tmp_path
 
 def test_the_smoke_experiment_runs_and_a_rerun_skips_it(tmp_path, tiny):
     args = parse(EXPERIMENTS / "smoke.yaml", "--model_name_or_path", tiny, "--output_dir", str(tmp_path / "exp"),
-                 "--only", "multiway", "base-model")
+                 "--only", "multiway", "multiway-sft", "base-model")
     table = experiment.main(args)
-    assert [row["arm"] for row in table["arms"]] == ["multiway", "base-model"] and table["failed"] == {}
+    assert [row["arm"] for row in table["arms"]] == ["multiway", "multiway-sft", "base-model"] and table["failed"] == {}
+    steps = {row["arm"]: row["steps"] for row in table["arms"]}
+    assert steps["multiway-sft"]["cpt"]["run_by_arm"] == "multiway"  # one CPT run for both arms
+    assert steps["multiway-sft"]["sft"]["config"]["model_name_or_path"] == steps["multiway-sft"]["merge"]["output_dir"]
     for row in table["arms"]:
         results = json.loads(Path(row["results_file"]).read_text())
         for cell in row["cells"].values():
@@ -332,6 +335,8 @@ def test_the_smoke_experiment_runs_and_a_rerun_skips_it(tmp_path, tiny):
     markdown = (tmp_path / "exp" / comparison.COMPARISON_MD).read_text()
     assert "random-weight tiny model" in markdown and (tmp_path / "exp" / comparison.COMPARISON_PNG).is_file()
     assert json.loads((tmp_path / "exp" / "multiway" / "cpt" / "ted2025_run.json").read_text())["train"]["format"] == "multiway"
+    evaluated = json.loads((tmp_path / "exp" / "multiway-sft" / "eval" / "results.json").read_text())["adapter"]
+    assert evaluated["recipe"] == "sft" and evaluated["model"] == steps["multiway-sft"]["merge"]["output_dir"]
 
     ran = []
     experiment.main(args, runner=lambda argv, log: ran.append(argv) or 0)
