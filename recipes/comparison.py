@@ -21,8 +21,12 @@ COMPARISON_PNG = "comparison.png"
 
 def resolve_pointer(document, pointer: str):
     """The value at a JSON pointer (``/translation/ted2025/en-de/chrf++``)."""
+    if pointer == "":
+        return document
+    if not pointer.startswith("/"):
+        raise ValueError(f"a JSON pointer starts with '/': {pointer!r}")
     value = document
-    for token in pointer.lstrip("/").split("/"):
+    for token in pointer[1:].split("/"):
         token = token.replace("~1", "/").replace("~0", "~")
         value = value[int(token)] if isinstance(value, list) else value[token]
     return value
@@ -69,6 +73,20 @@ def cells_of(results: dict) -> dict[str, dict]:
     return cells
 
 
+def evaluated(arm) -> bool:
+    """The arm's evaluation is done with its current config (and on its current training runs)."""
+    from recipes.experiment import ExperimentError, state
+
+    try:
+        return state(arm.step("eval")) == "done" and arm.step("eval").results_file.is_file()
+    except ExperimentError:  # a folder the runner did not write
+        return False
+
+
+def _redacted(config: dict) -> dict:
+    return {key: "<redacted>" if key.endswith("token") and value else value for key, value in config.items()}
+
+
 def build_comparison(arms, control: str, args, deliberate: dict, failures: dict) -> dict:
     """The comparison record: columns, and per arm its cells, deltas against ``control``, steps and provenance."""
     from recipes.experiment import read_record
@@ -78,10 +96,7 @@ def build_comparison(arms, control: str, args, deliberate: dict, failures: dict)
     for arm in arms:
         evaluation = arm.step("eval")
         results = None
-        # An evaluation the runner ran counts once its record says finished; one run by a Slurm
-        # script (--emit slurm) has no record, and counts once its results.json is written.
-        status = (read_record(evaluation) or {"status": "finished"}).get("status")
-        if evaluation.results_file.is_file() and status == "finished":
+        if evaluated(arm):
             results = json.loads(evaluation.results_file.read_text(encoding="utf-8"))
         cells = cells_of(results) if results else {}
         columns += [label for label in cells if label not in columns]
@@ -91,7 +106,7 @@ def build_comparison(arms, control: str, args, deliberate: dict, failures: dict)
             steps[step.kind] = {
                 "run_by_arm": step.arm, "status": record.get("status", "not run"), "digest": step.digest,
                 "run_id": record.get("run_id"), "elapsed_s": record.get("elapsed_s"), "config_file": str(step.config_file),
-                "output_dir": str(step.output_dir), "hub_model_id": step.config.get("hub_model_id"), "config": step.config,
+                "output_dir": str(step.output_dir), "hub_model_id": step.config.get("hub_model_id"), "config": _redacted(step.config),
             }
         rows.append({
             "arm": arm.name, "description": arm.description, "control": arm.name == control,
@@ -176,10 +191,11 @@ def plot_comparison(table: dict, path: Path) -> None:
             continue
         label = columns[index]
         cells = [row["cells"].get(label) for row in table["arms"]]
-        values = [cell["value"] if cell else 0 for cell in cells]
-        errors = [(cell["stderr"] or 0) if cell else 0 for cell in cells]
-        colors = ["grey" if row["control"] else f"C{i}" for i, row in enumerate(table["arms"])]
-        axis.bar(range(len(names)), values, yerr=errors, color=colors, capsize=3)
+        present = [i for i, cell in enumerate(cells) if cell]  # a missing score is no bar, not a zero
+        values = [cells[i]["value"] for i in present]
+        errors = [cells[i]["stderr"] or 0 for i in present]
+        colors = ["grey" if table["arms"][i]["control"] else f"C{i}" for i in present]
+        axis.bar(present, values, yerr=errors, color=colors, capsize=3)
         axis.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
         axis.set_title(label, fontsize=8)
         axis.tick_params(axis="y", labelsize=7)
@@ -202,7 +218,7 @@ def write_comparison(arms, control: str, args, deliberate: dict, failures: dict)
     return table
 
 
-def push_comparison(out: Path, arms, args) -> str:
+def push_comparison(out: Path, args) -> str:
     """The table, its record and plot to the dataset repo ``comparison_repo`` (private by default),
     its card linking every arm's repos."""
     from huggingface_hub import CommitOperationAdd, DatasetCard, DatasetCardData, HfApi

@@ -39,8 +39,16 @@ Reruns
 A step's run record (``EXP/<arm>/<step>/_ted2025_step.json``) holds a hash of its resolved config
 (without output and Hub names) and of the steps it builds on. A finished step with the same hash is
 skipped; an unfinished one is run again and resumes from its last checkpoint; a step whose config
-changed is cleared and run from scratch. The hash covers the configs, not the corpus: after
-rebuilding the corpus at the same path, delete ``EXP`` (or the steps) to rerun.
+changed, or that builds on a step run again since, is cleared and run from scratch (after the
+checks below pass). One runner at a time holds a step (a lock beside its folder). The hash covers
+the configs, not the corpus: after rebuilding the corpus at the same path, delete ``EXP`` (or the
+steps) to rerun. Nor does it cover ``push_to_hub``: a finished step is not pushed again when the
+experiment is rerun with it on (push its folder with ``huggingface-cli upload``).
+
+On a cluster, ``--emit slurm DIR`` writes one sbatch script per step, each running
+``experiment.py --only ARM --steps STEP`` on the experiment as resolved (``EXP/experiment.yaml``),
+so that records, skips and checks are the same as here; ``DIR/submit.sh`` queues them with
+``--dependency=afterok`` and a ``compare.sbatch`` that writes the table when the evaluations end.
 
 Checked before any training starts
 ----------------------------------
@@ -52,7 +60,8 @@ Checked before any training starts
   misspelt key, fails now), and each CPT arm's texts fill its token budget: they are built here,
   with the recipe's own code, into the step's output folder, where the training reads them back.
 
-A dry run makes the first check only: it needs neither a GPU, nor the tokenizer, nor the corpus.
+A dry run makes the first two checks and that every key of every config is one its recipe knows:
+it needs neither a GPU, nor the tokenizer, nor the corpus.
 
 Output
 ------
@@ -66,6 +75,7 @@ does (private by default) and the comparison goes to the dataset repo ``comparis
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import json
 import logging
@@ -79,7 +89,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -109,7 +120,8 @@ SHARED = {
 EVAL_SHARED = ("dataset_name", "dataset_test_split", "directions", "max_segments", "flores_dir", "flores_split",
                "flores_directions", "lm_eval_tasks", "mc_num_choices", "probe_languages", "probe_segments", "seed",
                "max_new_tokens", "probe_max_tokens", "lm_eval_limit", "num_fewshot", "lm_eval_apply_chat_template",
-               "bootstrap_iters", "chat_template_path")
+               "bootstrap_iters", "chat_template_path", "batch_size", "dtype", "model_revision", "load_in_4bit",
+               "load_in_8bit", "bnb_4bit_quant_type", "use_bnb_nested_quant")
 DEFAULT_ESTIMATE = {"tokens_per_second": None, "sft_tokens_per_example": 300, "eval_minutes": None, "merge_minutes": 10}
 
 
@@ -149,6 +161,9 @@ class ExperimentArguments:
     fail_fast: bool = field(default=False, metadata={"help": "Stop at the first failed step (default: report it, go on)."})
     emit: list[str] | None = field(default=None, metadata={"help": "`--emit slurm DIR`: write sbatch scripts, run nothing."})
     compare_only: bool = field(default=False, metadata={"help": "Write the comparison from the finished evaluations; run nothing."})
+    steps: list[str] | None = field(
+        default=None, metadata={"help": "Run only these steps of the chosen arms (cpt merge sft eval); what they build on must be done."}
+    )
 
     def __post_init__(self):
         if not ARM_NAME.fullmatch(self.name):
@@ -167,6 +182,8 @@ class ExperimentArguments:
             raise ExperimentError(f"common holds overrides per step, {'/'.join(CONFIGURED)}; got {self.common!r}")
         if self.comparison_repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.comparison_repo):
             raise ExperimentError(f"comparison_repo must be org/name, got {self.comparison_repo!r}")
+        if self.steps is not None and set(self.steps) - set(STEPS):
+            raise ExperimentError(f"--steps: unknown steps {sorted(set(self.steps) - set(STEPS))}; the steps are {list(STEPS)}")
         for option in self.slurm_options:
             if not option.startswith("-") or any(c in option for c in "\n\r"):
                 raise ExperimentError(f"slurm_options: {option!r} is not one #SBATCH option")
@@ -251,9 +268,19 @@ def read_yaml(path: str | Path) -> dict:
     return config
 
 
+def upstream_of(needs: list[Step]) -> list[Step]:
+    """Every step these build on, directly or not."""
+    found = []
+    for step in needs:
+        for up in [*upstream_of(step.needs), step]:
+            if all(up is not seen for seen in found):
+                found.append(up)
+    return found
+
+
 def digest_of(kind: str, config: dict, needs: list[Step]) -> str:
     made_of = {key: value for key, value in config.items() if key not in RUNNER_KEYS}
-    for upstream in needs:  # an upstream step is named by its hash, not by its folder
+    for upstream in upstream_of(needs):  # an upstream step is named by its hash, not by its folder
         for key, value in made_of.items():
             if value == str(upstream.output_dir):
                 made_of[key] = f"step:{upstream.digest}"
@@ -408,7 +435,7 @@ def differences(arms: list[Arm]) -> dict[str, list[dict]]:
     arm did not ask for (another base config), or any difference in the evaluation, is an error."""
     problems, deliberate = [], {}
     # Each step is compared with the control's, or, where the control skips it, the first arm's that runs it.
-    reference = {kind: next((arm for arm in arms if arm.step(kind)), None) for kind in [*SHARED, "eval"]}
+    reference = {kind: next((arm for arm in arms if arm.step(kind)), None) for kind in CONFIGURED}
     for arm in arms:
         deliberate[arm.name] = []
         for kind, keys in [*SHARED.items(), ("eval", EVAL_SHARED)]:
@@ -428,6 +455,15 @@ def differences(arms: list[Arm]) -> dict[str, list[dict]]:
                 else:
                     problems.append(f"arm {arm.name}: {kind} {key} is {value!r}, arm {other.name}'s is {expected!r}, "
                                     f"and the arm does not set it; set it in the arm to make the difference deliberate")
+        for kind, overrides in arm.overrides.items():  # what else the arm sets differently, for the table
+            mine, other = arm.step(kind), reference.get(kind)
+            if other is None or other is arm or kind == "eval":
+                continue
+            for key in overrides:
+                listed = any(d["step"] == kind and d["key"] == key for d in deliberate[arm.name])
+                if not listed and mine.config.get(key) != other.step(kind).config.get(key):
+                    deliberate[arm.name].append({"step": kind, "key": key, "value": mine.config.get(key),
+                                                 "control": other.step(kind).config.get(key)})
         cpt = arm.step("cpt")
         if cpt is not None and cpt.config.get("token_budget") is None:
             problems.append(f"arm {arm.name}: cpt has no token_budget; the arms are compared at one token budget")
@@ -464,10 +500,11 @@ def recipe_parser(kind: str):
     return recipe.make_parser()
 
 
-def check_data(steps: list[Step]) -> None:
+def check_data(steps: list[Step], cache: set[int] | None = None) -> None:
     """Parse each step's config with its recipe's parser, and build each CPT step's texts with the
     recipe's own code into the step's output folder (the training reads them back from there), so
-    that a budget the data cannot fill fails before any training starts."""
+    that a budget the data cannot fill fails before any training starts. Only the steps in
+    ``cache`` (ids) keep their texts; the others' folders are still an older run's."""
     from recipes import data
     from recipes.training import DATA_CACHE, load_tokenizer
 
@@ -491,7 +528,7 @@ def check_data(steps: list[Step]) -> None:
                 _, summary = data.cpt_dataset(
                     corpus, script_args.dataset_train_split, script_args.dataset_config, script_args.min_languages,
                     script_args.cpt_settings(), tokenizer, training_args.max_length, training_args.seed,
-                    cache_dir=Path(training_args.output_dir) / DATA_CACHE,
+                    cache_dir=Path(training_args.output_dir) / DATA_CACHE if cache is None or id(step) in cache else None,
                 )
                 print(f"  {step.arm}/cpt: {summary['tokens']:,} training tokens of {script_args.cpt_format} text "
                       f"(budget {script_args.token_budget:,})")
@@ -609,12 +646,28 @@ def _stop(process: subprocess.Popen) -> None:
             continue
 
 
+@contextmanager
+def step_lock(step: Step):
+    """One runner per step: a second (another terminal, a Slurm job) fails at once, not beside it."""
+    step.output_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(step.output_dir.parent / f".{step.kind}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExperimentError(f"{step.output_dir} is being run by another runner; wait for it, or stop it") from None
+        yield
+
+
 def run_steps(arms: list[Arm], args: ExperimentArguments, runner=run_process) -> dict[str, str]:
-    """Run every step that is not done; returns the failed arms, each with why."""
+    """Run every step that is not done (of ``args.steps``, if given); returns the failed arms, each with why."""
     failed_steps: dict[int, str] = {}
     failures: dict[str, str] = {}
     for arm in arms:
-        for step in arm.steps:
+        steps = arm.steps
+        if args.steps:  # up to the last step asked for; those before it that are not asked for must be done
+            asked = [i for i, step in enumerate(steps) if step.kind in args.steps]
+            steps = steps[: asked[-1] + 1] if asked else []
+        for step in steps:
             if id(step) in failed_steps:  # a shared step that failed under another arm
                 failures[arm.name] = failed_steps[id(step)]
                 break
@@ -627,31 +680,43 @@ def run_steps(arms: list[Arm], args: ExperimentArguments, runner=run_process) ->
             if current == "done":
                 print(f"== {where}: done, skipped")
                 continue
-            prepare(step)
-            resume = last_checkpoint(step) if step.kind in TRAINING else None
-            print(f"== {where}: " + (f"resuming from {resume}" if resume else "running") + f"\n   {step.shown(args)}")
-            run_id = uuid.uuid4().hex[:12]
-            started = time.time()
-            write_record(step, status="running", run_id=run_id, inputs=upstream_runs(step), started=started, resumed_from=resume,
-                         command=step.argv(args), log_file=str(step.log_file))
-            try:
-                returncode = runner(step.argv(args), step.log_file)
-            except BaseException:
-                write_record(step, status="interrupted", elapsed_s=round(time.time() - started, 1))
-                raise
-            elapsed = round(time.time() - started, 1)
-            if returncode == 0:
-                write_record(step, status="finished", returncode=0, finished=time.time(), elapsed_s=elapsed)
+            if args.steps and step.kind not in args.steps:
+                failures[arm.name] = f"{step.kind} is not done, and --steps leaves it out"
+                break
+            with step_lock(step):
+                outcome = _run_step(step, where, args, runner)
+            if outcome is None:
                 continue
-            why = f"{step.kind} failed (exit {returncode}); see {step.log_file}"
-            write_record(step, status="failed", returncode=returncode, elapsed_s=elapsed)
-            print(f"!! {where}: {why}")
-            failed_steps[id(step)] = why
-            failures[arm.name] = why
+            failed_steps[id(step)] = outcome
+            failures[arm.name] = outcome
             if args.fail_fast:
                 return failures
             break
     return failures
+
+
+def _run_step(step: Step, where: str, args: ExperimentArguments, runner) -> str | None:
+    """Run one step, recording it; None when it finished, else why it failed."""
+    prepare(step)
+    resume = last_checkpoint(step) if step.kind in TRAINING else None
+    print(f"== {where}: " + (f"resuming from {resume}" if resume else "running") + f"\n   {step.shown(args)}")
+    run_id = uuid.uuid4().hex[:12]
+    started = time.time()
+    write_record(step, status="running", run_id=run_id, inputs=upstream_runs(step), started=started, resumed_from=resume,
+                 command=step.argv(args), log_file=str(step.log_file))
+    try:
+        returncode = runner(step.argv(args), step.log_file)
+    except BaseException:
+        write_record(step, status="interrupted", elapsed_s=round(time.time() - started, 1))
+        raise
+    elapsed = round(time.time() - started, 1)
+    if returncode == 0:
+        write_record(step, status="finished", returncode=0, finished=time.time(), elapsed_s=elapsed)
+        return None
+    why = f"{step.kind} failed (exit {returncode}); see {step.log_file}"
+    write_record(step, status="failed", returncode=returncode, elapsed_s=elapsed)
+    print(f"!! {where}: {why}")
+    return why
 
 
 def ensure_tiny_model(args: ExperimentArguments) -> None:
@@ -704,11 +769,11 @@ def describe_step(step: Step) -> str:
     return f"{config.get('model_name_or_path')}" + (f" + {config['adapter']}" if config.get("adapter") else " (no adapter)")
 
 
-def print_plan(arms: list[Arm], args: ExperimentArguments, deliberate: dict) -> None:
-    print(f"Experiment {args.name}: {len(arms)} arms, control {arms[0].name}, output {args.output_dir}")
+def print_plan(arms: list[Arm], control: str, args: ExperimentArguments, deliberate: dict) -> None:
+    print(f"Experiment {args.name}: {len(arms)} arms, control {control}, output {args.output_dir}")
     total, unknown, seen = 0.0, False, set()
     for arm in arms:
-        print(f"\narm {arm.name}" + (" (control)" if arm is arms[0] else "") + (f": {arm.description}" if arm.description else ""))
+        print(f"\narm {arm.name}" + (" (control)" if arm.name == control else "") + (f": {arm.description}" if arm.description else ""))
         for step in arm.steps:
             first = id(step) not in seen
             seen.add(id(step))
@@ -726,7 +791,7 @@ def print_plan(arms: list[Arm], args: ExperimentArguments, deliberate: dict) -> 
                     total += hours
             print(f"  {step.kind:5}  {status:32}  ~{_hours(hours):>8}  {describe_step(step)}\n         {step.shown(args)}")
         for difference in deliberate.get(arm.name, []):
-            print(f"  differs from the control on purpose: {difference['step']} {difference['key']} = "
+            print(f"  differs from the control: {difference['step']} {difference['key']} = "
                   f"{difference['value']!r} (control: {difference['control']!r})")
     tps = args.estimate["tokens_per_second"]
     print(f"\nEstimated GPU time still to run: ~{_hours(total)}" + (" (some steps have no estimate)" if unknown else "")
@@ -738,40 +803,55 @@ def print_plan(arms: list[Arm], args: ExperimentArguments, deliberate: dict) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def emit_slurm(arms: list[Arm], args: ExperimentArguments, directory: Path, experiment_file: str | None) -> list[Path]:
+NOT_RESOLVED = ("dry_run", "emit", "only", "steps", "compare_only", "fail_fast")  # how to run, not what
+
+
+def emit_slurm(arms: list[Arm], args: ExperimentArguments, directory: Path) -> list[Path]:
+    """One sbatch script per step, each running that step through this runner (so its run record,
+    skip and checks apply, and a rerun of submit.sh redoes only what is not done), a compare.sbatch
+    for the table, and submit.sh, which queues them with Slurm's dependencies."""
     directory.mkdir(parents=True, exist_ok=True)
+    root = Path(args.output_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    experiment_file = (root / "experiment.yaml").resolve()  # this experiment with its command-line overrides
+    spec = {key: value for key, value in asdict(args).items() if key not in NOT_RESOLVED}
+    experiment_file.write_text("# Written by recipes/experiment.py --emit slurm: the experiment as resolved.\n"
+                               + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    runner = ["python", str(RECIPES_DIR / "experiment.py"), "--config", str(experiment_file)]
+    header = ["#!/bin/bash", *(f"#SBATCH {option}" for option in args.slurm_options)]
+    body = ["set -euo pipefail", f"cd {shlex.quote(os.getcwd())}"]
     steps = unique_steps(arms)
-    scripts, submit = [], ["#!/bin/bash", f"# Queue experiment {args.name}: each step waits for the steps it builds on.",
-                           "set -euo pipefail", 'cd "$(dirname "$0")"', ""]
     job = {id(step): f"job_{i}" for i, step in enumerate(steps)}
+    submit = ["#!/bin/bash", f"# Queue experiment {args.name}: each step waits for the steps it builds on.",
+              "set -euo pipefail", 'cd "$(dirname "$0")"',
+              'queue() { local id; id=$(sbatch --parsable "$@"); echo "${id%%;*}"; }  # "id;cluster" -> id', ""]
+    scripts = []
     for step in steps:
         write_config(step)
+        step.log_file.parent.mkdir(parents=True, exist_ok=True)  # Slurm opens --output before the script runs
         hours = estimated_hours(step, args.estimate)
         limit = max(1, math.ceil((hours or 4) * 1.5))  # 1.5x the estimate, at least an hour
         gpu = step.kind != "merge" and step.config.get("device_profile", "gpu") == "gpu"
-        lines = ["#!/bin/bash", f"#SBATCH --job-name={args.name}-{step.arm}-{step.kind}",
-                 f"#SBATCH --output={(step.root / step.arm / 'logs').resolve()}/{step.kind}-%j.log",
-                 f"#SBATCH --time={limit}:00:00", *(["#SBATCH --gres=gpu:1"] if gpu else []),
-                 *(f"#SBATCH {option}" for option in args.slurm_options), "set -euo pipefail",
-                 f"cd {shlex.quote(os.getcwd())}", f"mkdir -p {shlex.quote(str((step.root / step.arm / 'logs').resolve()))}",
-                 shlex.join([arg.replace(sys.executable, "python") for arg in step.argv(args, launcher=["accelerate", "launch"])]), ""]
+        resources = ["#SBATCH --gres=gpu:1"] if gpu else (["#SBATCH --mem=48G"] if step.kind == "merge" else [])
+        lines = [header[0], f"#SBATCH --job-name={args.name}-{step.arm}-{step.kind}",
+                 f"#SBATCH --output={step.log_file.parent.resolve()}/{step.kind}-slurm-%j.log",
+                 f"#SBATCH --time={limit}:00:00", *resources, *header[1:], *body,
+                 "# The step, run through the experiment runner so that its run record, skip and checks apply:",
+                 f"#   {step.shown(args)}", shlex.join([*runner, "--only", step.arm, "--steps", step.kind]), ""]
         path = directory / f"{step.arm}-{step.kind}.sbatch"
         path.write_text("\n".join(lines), encoding="utf-8")
         scripts.append(path)
         after = ":".join(f"${job[id(up)]}" for up in step.needs)
-        dependency = f"--dependency=afterok:{after} " if after else ""
-        submit.append(f"{job[id(step)]}=$(sbatch --parsable {dependency}{shlex.quote(path.name)})")
-    if experiment_file:
-        evals = ":".join(f"${job[id(step)]}" for step in steps if step.kind == "eval")
-        compare = directory / "compare.sbatch"
-        compare.write_text("\n".join([
-            "#!/bin/bash", f"#SBATCH --job-name={args.name}-compare", "#SBATCH --time=0:30:00",
-            *(f"#SBATCH {option}" for option in args.slurm_options), "set -euo pipefail", f"cd {shlex.quote(os.getcwd())}",
-            shlex.join(["python", str(RECIPES_DIR / "experiment.py"), "--config", str(Path(experiment_file).resolve()),
-                        "--compare_only", "true"]), ""]), encoding="utf-8")
-        scripts.append(compare)
-        submit.append(f"sbatch --dependency=afterany:{evals} compare.sbatch")
-    submit.append(f'echo "queued {len(steps)} steps of {args.name}"')
+        dependency = f"--dependency=afterok:{after} --kill-on-invalid-dep=yes " if after else ""
+        submit.append(f"{job[id(step)]}=$(queue {dependency}{shlex.quote(path.name)})")
+    evals = ":".join(f"${job[id(step)]}" for step in steps if step.kind == "eval")
+    compare = directory / "compare.sbatch"
+    compare.write_text("\n".join([header[0], f"#SBATCH --job-name={args.name}-compare", "#SBATCH --time=0:30:00",
+                                  f"#SBATCH --output={root.resolve()}/compare-slurm-%j.log", *header[1:], *body,
+                                  shlex.join([*runner, "--compare_only", "true"]), ""]), encoding="utf-8")
+    scripts.append(compare)
+    submit += [f"queue --dependency=afterany:{evals} compare.sbatch >/dev/null",
+               f'echo "queued {len(steps)} steps of {args.name}, and the comparison after them"']
     submit_path = directory / "submit.sh"
     submit_path.write_text("\n".join(submit) + "\n", encoding="utf-8")
     submit_path.chmod(0o755)
@@ -788,18 +868,19 @@ def make_parser() -> TrlParser:
     return TrlParser((ExperimentArguments,), description=__doc__.split("\n\n")[0])
 
 
-def main(args: ExperimentArguments, experiment_file: str | None = None, runner=run_process) -> dict | None:
+def main(args: ExperimentArguments, runner=run_process) -> dict | None:
     arms = plan(args)
     check_keys(arms)
     deliberate = differences(arms)
     chosen = selected(arms, args)
     if args.dry_run:
-        print_plan(chosen, args, deliberate)
-        print("\nDry run: nothing was run. Not checked in a dry run: that each CPT arm's data fills its budget "
-              "(needs the tokenizer and the corpus).")
+        print_plan(chosen, arms[0].name, args, deliberate)
+        print("\nDry run: nothing was run. Checked: the arms' comparability and every config key. Not checked in a "
+              "dry run: that the configs parse on this machine and each CPT arm's data fills its budget (needs the "
+              "tokenizer and the corpus).")
         return None
     if args.emit:
-        emit_slurm(chosen, args, Path(args.emit[1]), experiment_file)
+        emit_slurm(chosen, args, Path(args.emit[1]))
         return None
     from recipes import comparison
 
@@ -808,39 +889,43 @@ def main(args: ExperimentArguments, experiment_file: str | None = None, runner=r
         ensure_tiny_model(args)
         to_run = []  # what is not done, and what builds on it (it will be redone after)
         for step in unique_steps(chosen):
-            if state(step) != "done" or any(up in to_run for up in step.needs):
+            if (state(step) != "done" or any(up in to_run for up in step.needs)) and (not args.steps or step.kind in args.steps):
                 to_run.append(step)
+        keep = set()  # the steps whose folders may take the checked texts; a changed one is cleared only after the checks
         for step in to_run:
-            prepare(step)
+            write_config(step)
+            if state(step) == "new":
+                write_record(step, status="prepared")
+            if state(step) != "changed":
+                keep.add(id(step))
         print(f"== checking {len(to_run)} steps before any training starts")
-        check_data(to_run)
+        check_data(to_run, cache=keep)
         failures = run_steps(chosen, args, runner)
-    # The table: the arms run now, and any other arm whose evaluation is finished.
-    shown = [arm for arm in arms if arm in chosen or (read_record(arm.step("eval")) or {}).get("status") == "finished"]
+        if args.steps:  # one step of a cluster run: compare.sbatch writes the table
+            return {"failed": failures}
+    # The table: the arms run now, and any other arm whose evaluation is done with its current config.
+    shown = [arm for arm in arms if arm in chosen or comparison.evaluated(arm)]
     table = comparison.write_comparison(shown, arms[0].name, args, deliberate, failures)
     print("\n" + (Path(args.output_dir) / comparison.COMPARISON_MD).read_text(encoding="utf-8"))
     if args.push_to_hub and args.comparison_repo:
-        url = comparison.push_comparison(Path(args.output_dir), arms, args)
+        url = comparison.push_comparison(Path(args.output_dir), args)
         print(f"Comparison pushed to {url}.")
     if failures:
         print(f"{len(failures)} arm(s) failed: " + "; ".join(f"{arm}: {why}" for arm, why in failures.items()))
     return table
 
 
-def _experiment_file(argv: list[str]) -> str | None:
-    return argv[argv.index("--config") + 1] if "--config" in argv[:-1] else None
-
-
 def _interrupt(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM stops the running step as Ctrl-C does, and is recorded
+    raise KeyboardInterrupt  # SIGTERM and SIGHUP stop the running step as Ctrl-C does, and are recorded
 
 
 if __name__ == "__main__":
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)  # a closed terminal: the step is in its own session, stop it too
     try:
         (experiment_args,) = make_parser().parse_args_and_config()
-        result = main(experiment_args, _experiment_file(sys.argv))
+        result = main(experiment_args)
     except ExperimentError as error:
         sys.exit(f"experiment: {error}")
     except KeyboardInterrupt:

@@ -114,22 +114,59 @@ def test_arms_that_resolve_to_the_same_step_share_one_run():
 
 @pytest.mark.parametrize("name", PAPER_EXPERIMENTS)
 def test_emitted_slurm_scripts_are_valid_bash_with_dependencies(name, tmp_path):
-    args = parse(EXPERIMENTS / f"{name}.yaml", "--output_dir", str(tmp_path / "exp"), "--emit", "slurm", str(tmp_path / "slurm"))
-    experiment.main(args, experiment_file=str(EXPERIMENTS / f"{name}.yaml"))
+    exp = tmp_path / "exp"
+    args = parse(EXPERIMENTS / f"{name}.yaml", "--output_dir", str(exp), "--emit", "slurm", str(tmp_path / "slurm"))
+    experiment.main(args)
     scripts = sorted((tmp_path / "slurm").iterdir())
     for script in scripts:
         subprocess.run(["bash", "-n", str(script)], check=True)
-    submit = (tmp_path / "slurm" / "submit.sh").read_text()
+    submit = (tmp_path / "slurm" / "submit.sh").read_text().splitlines()
     steps = experiment.unique_steps(plan(args))
     assert len([s for s in scripts if s.suffix == ".sbatch"]) == len(steps) + 1  # + the comparison
+    job = {}  # sbatch script -> the variable submit.sh keeps its job id in
+    for line in submit:
+        if "=$(queue " in line:
+            job[line.split()[-1].rstrip(")")] = line.split("=", 1)[0]
+    resolved = exp.resolve() / "experiment.yaml"
+    assert yaml.safe_load(resolved.read_text())["output_dir"] == str(exp)  # command-line overrides travel
     for step in steps:
-        body = (tmp_path / "slurm" / f"{step.arm}-{step.kind}.sbatch").read_text()
-        assert str(step.config_file) in body and step.config_file.is_file()
+        script = f"{step.arm}-{step.kind}.sbatch"
+        body = (tmp_path / "slurm" / script).read_text()
+        assert step.config_file.is_file() and step.log_file.parent.is_dir()  # Slurm opens --output first
+        assert f"--config {resolved} --only {step.arm} --steps {step.kind}" in body
+        assert f"#   {step.shown(args)}" in body
         if step.kind in experiment.TRAINING:
             assert "accelerate launch --config_file recipes/accelerate_configs/single_gpu.yaml" in body
+            assert "#SBATCH --gres=gpu:1" in body
+        queued = next(line for line in submit if line.endswith(f"{script})"))
         if step.needs:
-            assert f"afterok:" in submit.split(f"{step.arm}-{step.kind}.sbatch")[0].splitlines()[-1]
-    assert "afterany:" in submit and "compare.sbatch" in submit
+            needed = ":".join(f"${job[f'{up.arm}-{up.kind}.sbatch']}" for up in step.needs)
+            assert f"--dependency=afterok:{needed} --kill-on-invalid-dep=yes" in queued
+        else:
+            assert "--dependency" not in queued
+    compare = (tmp_path / "slurm" / "compare.sbatch").read_text()
+    assert f"--config {resolved} --compare_only true" in compare
+    evals = ":".join(f"${job[f'{s.arm}-{s.kind}.sbatch']}" for s in steps if s.kind == "eval")
+    assert f"queue --dependency=afterany:{evals} compare.sbatch >/dev/null" in submit
+
+
+def test_a_slurm_step_runs_only_its_step_and_needs_what_it_builds_on(tmp_path, tiny, fake):
+    calls, runner = fake
+    path = write_experiment(tmp_path, tiny)
+    failed = experiment.main(parse(path, "--only", "multiway", "--steps", "eval"), runner=runner)["failed"]
+    assert failed == {"multiway": "cpt is not done, and --steps leaves it out"} and calls == []
+    assert experiment.main(parse(path, "--only", "multiway", "--steps", "cpt"), runner=runner) == {"failed": {}}
+    assert experiment.main(parse(path, "--only", "multiway", "--steps", "eval"), runner=runner) == {"failed": {}}
+    assert [(c["arm"], c["step"]) for c in fake_calls(parse(path))] == [("multiway", "cpt"), ("multiway", "eval")]
+    assert not (tmp_path / "exp" / comparison.COMPARISON_JSON).exists()  # compare.sbatch writes it
+    table = experiment.main(parse(path, "--compare_only", "true"), runner=runner)
+    assert [row["arm"] for row in table["arms"] if row["cells"]] == ["multiway"]
+
+
+def test_the_plan_names_the_control_when_only_other_arms_run(capsys):
+    experiment.main(parse(EXPERIMENTS / "rq1_formats.yaml", "--dry-run", "--only", "pairwise", "unaligned"))
+    out = capsys.readouterr().out
+    assert "control multiway" in out and "(control)" not in out and "arm multiway" not in out
 
 
 # --- checks before anything runs --------------------------------------------------------------
@@ -232,6 +269,14 @@ def test_a_changed_config_reruns_that_arm_from_scratch_and_nothing_else(tmp_path
     assert fake_calls(args)[5]["config"]["learning_rate"] == 1e-3
 
 
+def test_the_table_leaves_out_an_arm_whose_scores_are_out_of_date(tmp_path, tiny, fake):
+    calls, runner = fake
+    experiment.main(parse(write_experiment(tmp_path, tiny)), runner=runner)
+    arms = [ARMS[0], {"name": "unaligned", "cpt": {"cpt_format": "unaligned", "learning_rate": 1e-3}}, ARMS[2]]
+    table = experiment.main(parse(write_experiment(tmp_path, tiny, arms), "--only", "multiway"), runner=runner)
+    assert [row["arm"] for row in table["arms"]] == ["multiway", "base-model"]  # unaligned's scores are of another config
+
+
 def test_a_redone_training_step_makes_its_evaluation_stale(tmp_path, tiny, fake):
     calls, runner = fake
     args = parse(write_experiment(tmp_path, tiny))
@@ -312,6 +357,8 @@ def test_the_comparison_goes_to_a_private_dataset_repo_linking_the_arms(tmp_path
         assert {"README.md", comparison.COMPARISON_JSON, comparison.COMPARISON_PNG} <= files
         assert server.private["org/cmp"] is True
         card = (server.root / "org/cmp" / "README.md").read_text()
+        for name in server.files("org/cmp"):
+            assert b"hf_loopbackSecret" not in (server.root / "org/cmp" / name).read_bytes()
         assert "[org/test-multiway-cpt](https://huggingface.co/org/test-multiway-cpt)" in card
         assert "| multiway | control |" in card and "CC BY-NC-ND 4.0" in card
 
