@@ -73,36 +73,27 @@ def cells_of(results: dict) -> dict[str, dict]:
     return cells
 
 
-def evaluated(arm) -> bool:
-    """The arm's evaluation is done with its current config (and on its current training runs)."""
-    from recipes.experiment import ExperimentError, state
-
-    try:
-        return state(arm.step("eval")) == "done" and arm.step("eval").results_file.is_file()
-    except ExperimentError:  # a folder the runner did not write
-        return False
-
-
 def _redacted(config: dict) -> dict:
     return {key: "<redacted>" if key.endswith("token") and value else value for key, value in config.items()}
 
 
-def build_comparison(arms, control: str, args, deliberate: dict, failures: dict) -> dict:
-    """The comparison record: columns, and per arm its cells, deltas against ``control``, steps and provenance."""
-    from recipes.experiment import read_record
+def build_comparison(arms, control: str, args, deliberate: dict, failures: dict, scored: set[str], records) -> dict:
+    """The comparison record: columns, and per arm its cells, deltas against ``control``, steps and
+    provenance. Only the arms in ``scored`` have scores to read (an evaluation done with the current
+    config); ``records(step)`` is a step's run record."""
     from recipes.training import package_versions
 
     rows, columns = [], []
     for arm in arms:
         evaluation = arm.step("eval")
         results = None
-        if evaluated(arm):
+        if arm.name in scored:
             results = json.loads(evaluation.results_file.read_text(encoding="utf-8"))
         cells = cells_of(results) if results else {}
         columns += [label for label in cells if label not in columns]
         steps = {}
         for step in arm.steps:
-            record = read_record(step) or {}
+            record = records(step) or {}
             steps[step.kind] = {
                 "run_by_arm": step.arm, "status": record.get("status", "not run"), "digest": step.digest,
                 "run_id": record.get("run_id"), "elapsed_s": record.get("elapsed_s"), "config_file": str(step.config_file),
@@ -205,10 +196,10 @@ def plot_comparison(table: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_comparison(arms, control: str, args, deliberate: dict, failures: dict) -> dict:
+def write_comparison(arms, control: str, args, deliberate: dict, failures: dict, scored: set[str], records) -> dict:
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    table = build_comparison(arms, control, args, deliberate, failures)
+    table = build_comparison(arms, control, args, deliberate, failures, scored, records)
     for name, text in ((COMPARISON_JSON, json.dumps(table, indent=2, ensure_ascii=False, default=str) + "\n"),
                        (COMPARISON_MD, comparison_markdown(table))):
         temporary = out / f".{name}.tmp"

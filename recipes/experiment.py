@@ -574,6 +574,14 @@ def state(step: Step) -> str:
     return "resume" if last_checkpoint(step) else "rerun"
 
 
+def evaluated(arm: Arm) -> bool:
+    """The arm's evaluation is done with its current config, on its current training runs."""
+    try:
+        return state(arm.step("eval")) == "done" and arm.step("eval").results_file.is_file()
+    except ExperimentError:  # a folder the runner did not write
+        return False
+
+
 def upstream_runs(step: Step) -> dict:
     """The run ids of the steps this one builds on, as they are now."""
     return {up.kind: (read_record(up) or {}).get("run_id") for up in step.needs}
@@ -904,8 +912,9 @@ def main(args: ExperimentArguments, runner=run_process) -> dict | None:
         if args.steps:  # one step of a cluster run: compare.sbatch writes the table
             return {"failed": failures}
     # The table: the arms run now, and any other arm whose evaluation is done with its current config.
-    shown = [arm for arm in arms if arm in chosen or comparison.evaluated(arm)]
-    table = comparison.write_comparison(shown, arms[0].name, args, deliberate, failures)
+    scored = {arm.name for arm in arms if evaluated(arm)}
+    shown = [arm for arm in arms if arm in chosen or arm.name in scored]
+    table = comparison.write_comparison(shown, arms[0].name, args, deliberate, failures, scored, read_record)
     print("\n" + (Path(args.output_dir) / comparison.COMPARISON_MD).read_text(encoding="utf-8"))
     if args.push_to_hub and args.comparison_repo:
         url = comparison.push_comparison(Path(args.output_dir), args)
