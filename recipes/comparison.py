@@ -200,11 +200,10 @@ def write_comparison(arms, control: str, args, deliberate: dict, failures: dict,
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = build_comparison(arms, control, args, deliberate, failures, scored, records)
-    for name, text in ((COMPARISON_JSON, json.dumps(table, indent=2, ensure_ascii=False, default=str) + "\n"),
-                       (COMPARISON_MD, comparison_markdown(table))):
-        temporary = out / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(out / name)
+    from builder.crawl import write_atomic
+
+    write_atomic(out / COMPARISON_JSON, (json.dumps(table, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
+    write_atomic(out / COMPARISON_MD, comparison_markdown(table).encode("utf-8"))
     plot_comparison(table, out / COMPARISON_PNG)
     return table
 

@@ -45,18 +45,10 @@ def main(script_args, training_args, model_args, callbacks=None):
     # The main process builds the texts and saves them in output_dir; the other processes, and a
     # resumed run, read them from there.
     with PartialState().main_process_first():
-        corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
-        common = dict(corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
-                      tokenizer=tokenizer, max_length=training_args.max_length, seed=training_args.seed,
-                      cache_dir=Path(training_args.output_dir) / DATA_CACHE)
-        train_dataset, train_summary = data.cpt_dataset(
-            split=script_args.dataset_train_split, settings=script_args.cpt_settings(), **common
-        )
+        train_dataset, train_summary = texts(script_args, training_args, tokenizer)
         eval_dataset, eval_summary = None, None
         if training_args.eval_strategy != "no":
-            eval_dataset, eval_summary = data.cpt_dataset(
-                split=script_args.dataset_test_split, settings=script_args.cpt_settings(eval=True), **common
-            )
+            eval_dataset, eval_summary = texts(script_args, training_args, tokenizer, eval=True)
 
     trainer = Ted2025Trainer(
         model=model_args.model_name_or_path,
@@ -71,6 +63,19 @@ def main(script_args, training_args, model_args, callbacks=None):
     )
     trainer.run()  # train (resuming from the last checkpoint), save, push when asked
     return trainer
+
+
+def texts(script_args, training_args, tokenizer, eval: bool = False, cache: bool = True):
+    """The training (or evaluation) texts and their summary, cached in output_dir unless ``cache``
+    is false. recipes/experiment.py builds them with this before training starts."""
+    corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+    return data.cpt_dataset(
+        corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
+        tokenizer=tokenizer, max_length=training_args.max_length, seed=training_args.seed,
+        cache_dir=Path(training_args.output_dir) / DATA_CACHE if cache else None,
+        split=script_args.dataset_test_split if eval else script_args.dataset_train_split,
+        settings=script_args.cpt_settings(eval=eval),
+    )
 
 
 def make_parser():

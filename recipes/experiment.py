@@ -96,6 +96,9 @@ from pathlib import Path
 import yaml
 from trl import TrlParser
 
+from builder.crawl import write_atomic
+from recipes.eval import HUB_ID
+
 logger = logging.getLogger(__name__)
 
 RECIPES_DIR = Path(__file__).resolve().parent
@@ -180,7 +183,7 @@ class ExperimentArguments:
             raise ExperimentError(f"hub_namespace must be an org or user name, got {self.hub_namespace!r}")
         if not isinstance(self.common, dict) or set(self.common) - set(CONFIGURED):
             raise ExperimentError(f"common holds overrides per step, {'/'.join(CONFIGURED)}; got {self.common!r}")
-        if self.comparison_repo is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.comparison_repo):
+        if self.comparison_repo is not None and not HUB_ID.fullmatch(self.comparison_repo):
             raise ExperimentError(f"comparison_repo must be org/name, got {self.comparison_repo!r}")
         if self.steps is not None and set(self.steps) - set(STEPS):
             raise ExperimentError(f"--steps: unknown steps {sorted(set(self.steps) - set(STEPS))}; the steps are {list(STEPS)}")
@@ -505,8 +508,8 @@ def check_data(steps: list[Step], cache: set[int] | None = None) -> None:
     recipe's own code into the step's output folder (the training reads them back from there), so
     that a budget the data cannot fill fails before any training starts. Only the steps in
     ``cache`` (ids) keep their texts; the others' folders are still an older run's."""
-    from recipes import data
-    from recipes.training import DATA_CACHE, load_tokenizer
+    from recipes import cpt, sft
+    from recipes.training import load_tokenizer
 
     problems = []
     for step in steps:
@@ -522,21 +525,13 @@ def check_data(steps: list[Step], cache: set[int] | None = None) -> None:
 
                 check_device(script_args.device_profile)
                 continue
-            corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
             if step.kind == "cpt":
                 tokenizer = load_tokenizer(training_args, model_args)
-                _, summary = data.cpt_dataset(
-                    corpus, script_args.dataset_train_split, script_args.dataset_config, script_args.min_languages,
-                    script_args.cpt_settings(), tokenizer, training_args.max_length, training_args.seed,
-                    cache_dir=Path(training_args.output_dir) / DATA_CACHE if cache is None or id(step) in cache else None,
-                )
+                _, summary = cpt.texts(script_args, training_args, tokenizer, cache=cache is None or id(step) in cache)
                 print(f"  {step.arm}/cpt: {summary['tokens']:,} training tokens of {script_args.cpt_format} text "
                       f"(budget {script_args.token_budget:,})")
             else:
-                _, summary = data.sft_dataset(
-                    corpus, script_args.dataset_train_split, script_args.dataset_config, script_args.min_languages,
-                    script_args.sft_settings(), training_args.seed,
-                )
+                _, summary = sft.instructions(script_args, training_args)
                 print(f"  {step.arm}/sft: {summary['examples']:,} instructions from {summary['windows']:,} windows")
         except (ValueError, RuntimeError, OSError) as error:
             problems.append(f"arm {step.arm}: {step.kind}: {type(error).__name__}: {error}")
@@ -595,10 +590,7 @@ def last_checkpoint(step: Step) -> str | None:
 def write_record(step: Step, **fields) -> dict:
     record = {**(read_record(step) or {}), "step": step.kind, "arm": step.arm, "digest": step.digest,
               "config_file": str(step.config_file), **fields}
-    step.output_dir.mkdir(parents=True, exist_ok=True)
-    temporary = step.record_file.with_suffix(".tmp")
-    temporary.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
-    temporary.replace(step.record_file)
+    write_atomic(step.record_file, (json.dumps(record, indent=2, default=str) + "\n").encode("utf-8"))
     return record
 
 
@@ -608,15 +600,16 @@ def write_config(step: Step) -> None:
     step.config_file.write_text(header + yaml.safe_dump(step.config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def prepare(step: Step) -> str:
-    """Make the step's folder ready to run: cleared when its config changed, kept to resume."""
+def prepare(step: Step, clear: bool = True) -> str:
+    """Make the step's folder ready to run: cleared when its config changed (unless not ``clear``
+    yet), kept to resume. Returns the step's state before."""
     current = state(step)
-    if current == "changed":
+    if current == "changed" and clear:
         print(f"  {step.arm}/{step.kind}: the config changed since the last run: cleared, runs from scratch")
         shutil.rmtree(step.output_dir)
     write_config(step)
-    if current in ("new", "changed"):
-        write_record(step, status="prepared")
+    if current == "new" or (current == "changed" and clear):
+        write_record(step, status="prepared")  # claims the folder before anything is written in it
     return current
 
 
@@ -899,13 +892,8 @@ def main(args: ExperimentArguments, runner=run_process) -> dict | None:
         for step in unique_steps(chosen):
             if (state(step) != "done" or any(up in to_run for up in step.needs)) and (not args.steps or step.kind in args.steps):
                 to_run.append(step)
-        keep = set()  # the steps whose folders may take the checked texts; a changed one is cleared only after the checks
-        for step in to_run:
-            write_config(step)
-            if state(step) == "new":
-                write_record(step, status="prepared")
-            if state(step) != "changed":
-                keep.add(id(step))
+        # The steps whose folders may take the checked texts: a changed one is cleared only after the checks.
+        keep = {id(step) for step in to_run if prepare(step, clear=False) != "changed"}
         print(f"== checking {len(to_run)} steps before any training starts")
         check_data(to_run, cache=keep)
         failures = run_steps(chosen, args, runner)

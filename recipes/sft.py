@@ -37,17 +37,10 @@ def main(script_args, training_args, model_args, callbacks=None):
     data.ensure_chat_template(tokenizer, training_args.assistant_only_loss, training_args.chat_template_path)
 
     with PartialState().main_process_first():
-        corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
-        common = dict(corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
-                      seed=training_args.seed)
-        train_dataset, train_summary = data.sft_dataset(
-            split=script_args.dataset_train_split, settings=script_args.sft_settings(), **common
-        )
+        train_dataset, train_summary = instructions(script_args, training_args)
         eval_dataset, eval_summary = None, None
         if training_args.eval_strategy != "no":
-            eval_dataset, eval_summary = data.sft_dataset(
-                split=script_args.dataset_test_split, settings=script_args.sft_settings(eval=True), **common
-            )
+            eval_dataset, eval_summary = instructions(script_args, training_args, eval=True)
 
     trainer = Ted2025Trainer(
         model=model_args.model_name_or_path,
@@ -62,6 +55,17 @@ def main(script_args, training_args, model_args, callbacks=None):
     )
     trainer.run()  # train (resuming from the last checkpoint), save, push when asked
     return trainer
+
+
+def instructions(script_args, training_args, eval: bool = False):
+    """The training (or evaluation) instructions and their summary. recipes/experiment.py builds
+    them with this before training starts."""
+    corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+    return data.sft_dataset(
+        corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
+        seed=training_args.seed, split=script_args.dataset_test_split if eval else script_args.dataset_train_split,
+        settings=script_args.sft_settings(eval=eval),
+    )
 
 
 def make_parser():
