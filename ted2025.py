@@ -59,8 +59,6 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from datasets.builder import Key
 from datasets.exceptions import DatasetGenerationError
@@ -260,7 +258,10 @@ class Ted2025(datasets.ArrowBasedBuilder):
     @functools.cached_property
     def corpus(self) -> _Corpus:
         """Shards, languages and per-language row counts of the corpus, from its Parquet footers."""
-        return _read_corpus(self.config.data_dir, self.config.data_files, self.storage_options, self.config.splits)
+        table = contract.DATA_DIR if self.config.languages is None else contract.ALIGNMENT_DIR
+        return _read_corpus(
+            self.config.data_dir, self.config.data_files, self.storage_options, self.config.splits, table
+        )
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -298,20 +299,14 @@ class Ted2025(datasets.ArrowBasedBuilder):
         row_filter = _presence_filter(languages, self.config.min_languages)
         schema = self.info.features.arrow_schema
         for file_index, path in enumerate(files):
-            with _shard_errors(path), _parquet_fragment(path, self.storage_options) as fragment:
-                # No read-ahead, as in datasets' parquet builder: memory stays at one row group
-                # (TED2025 writes ~32 MB row groups); on 2 cores read-ahead gained only ~20 %.
-                batches = fragment.to_batches(
-                    columns=columns, filter=row_filter, batch_readahead=0, fragment_readahead=0
-                )
-                for batch_index, batch in enumerate(batches):
-                    if batch.num_rows:
-                        yield Key(file_index, batch_index), _assemble(batch, languages, self.config.format, schema)
+            for group, table in self._read_row_groups(path, columns):
+                table = table.filter(row_filter)
+                if table.num_rows:
+                    yield Key(file_index, group), _assemble(table, languages, self.config.format, schema)
 
     def _generate_composed(self, files: list[str]) -> Iterator[tuple[Key, pa.Table]]:
         """The subset's own rows: the finest rows of each talk, merged where a language of the
-        subset asks (:func:`builder.contract.compose`), then filtered by ``min_languages``.
-        A talk never straddles a file; one that straddles a batch waits for the next."""
+        subset asks (:func:`builder.contract.compose`), then filtered by ``min_languages``."""
         languages = self.languages
         columns = [  # the finest rows' order is the file's: unit_id is not needed
             "talk_id", *(TIME_COLUMNS if self.config.format == "wide" else ()), contract.BASE_MERGE,
@@ -319,38 +314,63 @@ class Ted2025(datasets.ArrowBasedBuilder):
         ]
         schema = self.info.features.arrow_schema
         min_languages = self.config.min_languages
+
+        def composed(pieces: list[pa.Table]) -> Optional[pa.Table]:
+            rows = contract.compose(pa.concat_tables(pieces), languages)
+            rows = rows.filter(pc.greater_equal(rows.column("num_languages"), min_languages))
+            return _assemble(rows, languages, self.config.format, schema) if rows.num_rows else None
+
+        # The talks that can give rows are gathered over row groups (en-zh-sw: 7 % of them) and
+        # composed together: composing has a fixed cost per call, like any handful of Arrow calls.
+        # The builder never lets a talk straddle row groups, but other writers may: the last
+        # talk of a row group waits for the next one (talks never straddle files).
         for file_index, path in enumerate(files):
-            with _shard_errors(path), _parquet_fragment(path, self.storage_options) as fragment:
-                pending = None
-                batches = fragment.to_batches(columns=columns, batch_readahead=0, fragment_readahead=0)
-                for batch_index, batch in enumerate(itertools.chain(batches, [None])):  # None: the file's end
-                    if batch is None:
-                        complete, pending = pending, None
-                    else:
-                        table = pa.Table.from_batches([batch])
-                        if pending is not None:
-                            table = pa.concat_tables([pending, table])
-                        talk = table.column("talk_id").to_numpy()
-                        if not len(talk):
-                            continue
-                        cut = int(np.searchsorted(talk, talk[-1]))  # rows of the last talk may go on
-                        complete, pending = table.slice(0, cut), table.slice(cut)
-                    if complete is None or not complete.num_rows:
-                        continue
-                    complete = _talks_with_enough_languages(complete, languages, min_languages)
-                    if not complete.num_rows:
-                        continue
-                    rows = contract.compose(complete, languages)
-                    rows = rows.filter(pc.greater_equal(rows.column("num_languages"), min_languages))
-                    if rows.num_rows:
-                        batch = rows.combine_chunks().to_batches()[0]
-                        yield Key(file_index, batch_index), _assemble(batch, languages, self.config.format, schema)
+            pieces, held, pending, group = [], 0, None, -1
+            for group, table in self._read_row_groups(path, columns):
+                if pending is not None:
+                    table = pa.concat_tables([pending, table])
+                talk = table.column("talk_id").to_numpy()
+                if not len(talk):
+                    continue
+                cut = int(np.searchsorted(talk, talk[-1]))  # where the last talk's rows start
+                table, pending = table.slice(0, cut), table.slice(cut)
+                if cut and (table := _talks_with_enough_languages(table, languages, min_languages)).num_rows:
+                    pieces.append(table)
+                    held += table.num_rows
+                if held >= _COMPOSE_ROWS:
+                    if (rows := composed(pieces)) is not None:
+                        yield Key(file_index, group), rows
+                    pieces, held = [], 0
+            if pending is not None:
+                pieces.append(_talks_with_enough_languages(pending, languages, min_languages))
+            if pieces and (rows := composed(pieces)) is not None:
+                yield Key(file_index, group + 1), rows
+
+    def _read_row_groups(self, path: str, columns: Sequence[str]) -> Iterator[tuple[int, pa.Table]]:
+        """``columns`` of each row group of a shard that can give a row: one where fewer than
+        ``min_languages`` of the config's languages have a cell (the footer's null counts say so)
+        is never read. One row group at a time, so memory stays at one (TED2025 writes ~32 MB row
+        groups; a talk never straddles two). ``ParquetFile`` on the footer checked by
+        :func:`_read_corpus`, rather than a dataset scan, whose setup cost more than the read on
+        a 500-talk corpus (49 ms against 23 ms for three languages)."""
+        metadata = self.corpus.footers[path]
+        columns_at = _leaf_columns(metadata, ("talk_id", *self.languages))
+        talk_column = columns_at.pop("talk_id", None)
+        text_columns = list(columns_at.values())
+        # A row group can be skipped unless it shares a talk with a neighbour (a composed row may
+        # take text from both); the builder's never do, other writers' may.
+        composed = self.config.languages is not None
+        shared = _shares_talk_with_neighbour(metadata, talk_column) if composed else None
+        with _shard_errors(path), _open(path, self.storage_options) as f:
+            parquet = pq.ParquetFile(f, metadata=metadata)
+            for group in range(metadata.num_row_groups):
+                few = _languages_present(metadata.row_group(group), text_columns) < self.config.min_languages
+                if not (few and (not composed or shared is not None and not shared[group])):
+                    yield group, parquet.read_row_group(group, columns=list(columns))
 
     def rows_per_language(self, splits: Optional[Sequence[str]] = None) -> dict[str, int]:
         """Non-null cells of each language of this config over ``splits`` (default: all)."""
-        present_by_split = self.corpus.present_by_split
-        splits = splits or list(present_by_split)
-        return {code: sum(present_by_split[split][code] for split in splits) for code in self.languages}
+        return self.corpus.present(splits or self.config.splits or list(self.corpus.files_by_split), self.languages)
 
     def empty_subset_message(self, splits: Optional[Sequence[str]] = None) -> str:
         counts = self.rows_per_language(splits)
@@ -359,6 +379,9 @@ class Ted2025(datasets.ArrowBasedBuilder):
         where = f" in split {'+'.join(splits)}" if splits else ""
         per_language = ", ".join(f"{code}={count}" for code, count in counts.items())
         return f"no rows{where} have {wanted}; rows per language: {per_language}"
+
+
+_COMPOSE_ROWS = 8192  # finest rows composed at once, at most about one row group more
 
 
 def _talks_with_enough_languages(table: pa.Table, languages: Sequence[str], min_languages: int) -> pa.Table:
@@ -407,22 +430,27 @@ def _presence_filter(languages: Sequence[str], min_languages: int) -> pc.Express
     return functools.reduce(operator.add, [p.cast(pa.int16()) for p in present]) >= min_languages
 
 
-def _assemble(batch: pa.RecordBatch, languages: Sequence[str], format: str, schema: pa.Schema) -> pa.Table:
-    """Output rows for one scanned batch, built column-wise in Arrow."""
-    texts = {code: batch.column(code) for code in languages}
+def _assemble(rows: pa.Table, languages: Sequence[str], format: str, schema: pa.Schema) -> pa.Table:
+    """The output rows of one row group's ``rows``, built column-wise in Arrow."""
+    texts = {code: _array(rows.column(code)) for code in languages}
     present = [pc.cast(text.is_valid(), pa.int16()) for text in texts.values()]
     columns = {
-        "talk_id": batch.column("talk_id"),
-        "segment_id": batch.column("segment_id"),
+        "talk_id": rows.column("talk_id"),
+        "segment_id": rows.column("segment_id"),
         "num_languages": functools.reduce(pc.add, present),
     }
     if format == "wide":
-        columns |= {"start_ms": batch.column("start_ms"), "end_ms": batch.column("end_ms"), **texts}
+        columns |= {"start_ms": rows.column("start_ms"), "end_ms": rows.column("end_ms"), **texts}
     else:
         # datasets.Translation stores its struct with the languages sorted by code.
         codes = sorted(texts)
         columns["translation"] = pa.StructArray.from_arrays([texts[code] for code in codes], names=codes)
     return pa.table({name: columns[name] for name in schema.names}).cast(schema)
+
+
+def _array(column: pa.ChunkedArray) -> pa.Array:
+    """One array for a column (a row group's, filtered: one chunk, taken as it is)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,11 +463,26 @@ class _Corpus:
     root: str
     languages: tuple[str, ...]
     files_by_split: dict[str, list[str]]
-    present_by_split: dict[str, dict[str, int]] = field(default_factory=dict)
     alignment_by_split: dict[str, list[str]] = field(default_factory=dict)
+    footers: dict[str, pq.FileMetaData] = field(default_factory=dict)  # of the shards to read, checked
+    storage_options: dict = field(default_factory=dict)
+
+    def present(self, splits: Sequence[str], codes: Sequence[str]) -> dict[str, int]:
+        """Non-null cells of each of ``codes`` in the data shards of ``splits``, from their
+        footers' statistics (asked for only when a subset turns out empty, or before streaming)."""
+        counts = dict.fromkeys(codes, 0)
+        for split in splits:
+            for path in self.files_by_split[split]:
+                for code, count in _present_counts(self.footers[path], codes, path, self.storage_options).items():
+                    counts[code] += count
+        return counts
 
 
-def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits: Optional[Sequence[str]]) -> _Corpus:
+def _read_corpus(
+    root: Optional[str], data_files, storage_options: dict, splits: Optional[Sequence[str]], table: str = contract.DATA_DIR
+) -> _Corpus:
+    """The corpus's shards, and the checked footers of the data shards and, for ``table``
+    ``alignment`` (what a subset reads), of the alignment shards, in the wanted splits."""
     alignment_by_split: dict[str, list[str]] = {}
     if data_files:
         files_by_split = {str(split): [str(path) for path in files] for split, files in data_files.items()}
@@ -456,30 +499,43 @@ def _read_corpus(root: Optional[str], data_files, storage_options: dict, splits:
     unknown = [split for split in splits or () if split not in files_by_split]
     if unknown:
         raise ValueError(f"no split {', '.join(unknown)} in {root}; it has {', '.join(files_by_split)}")
-    corpus = _Corpus(root=str(root), languages=(), files_by_split=files_by_split, alignment_by_split=alignment_by_split)
-    # Footers are read for the wanted splits only: a Hub download fetched only their shards.
-    for split in splits or files_by_split:
-        for path in files_by_split[split]:
-            metadata = _read_footer(path, storage_options)
-            schema = metadata.schema.to_arrow_schema()
-            _check_format(schema, path)
-            shard_languages = _shard_languages(schema, path)
-            if not corpus.languages:
-                corpus.languages = shard_languages
-                corpus.present_by_split = {s: dict.fromkeys(shard_languages, 0) for s in splits or files_by_split}
-            elif shard_languages != corpus.languages:
-                raise CorruptShardError(path, f"its languages {shard_languages} differ from the other shards'")
-            for code, count in _present_counts(metadata, shard_languages, path, storage_options).items():
-                corpus.present_by_split[split][code] += count
-    if not corpus.languages:
+    if not any(files_by_split.values()):
         raise FileNotFoundError(f"no data shards in the TED2025 corpus at {root}")
     for split in splits or files_by_split:  # the finest table is sharded on its own, but never absent
-        if not alignment_by_split.get(split):
+        if files_by_split.get(split) and not alignment_by_split.get(split):
             raise MissingShardError(
                 _join(str(root), contract.ALIGNMENT_DIR),
                 f"the {split} split has data shards but no alignment shards; rebuild the corpus with `ted2025 build`",
             )
+    corpus = _Corpus(
+        root=str(root), languages=(), files_by_split=files_by_split, alignment_by_split=alignment_by_split,
+        storage_options=storage_options,
+    )
+    # Footers are read for the wanted splits only: a Hub download fetched only their shards. The
+    # data shards are checked for every config, so a damaged corpus fails the same way for all.
+    tables = [(contract.DATA_DIR, files_by_split)]
+    if table == contract.ALIGNMENT_DIR:
+        tables.append((contract.ALIGNMENT_DIR, alignment_by_split))
+    for split, (table, shards) in itertools.product(splits or files_by_split, tables):
+        for path in shards.get(split, ()):
+            metadata, shard_languages = _checked_footer(path, storage_options, table)
+            if not corpus.languages:
+                corpus.languages = shard_languages
+            elif shard_languages != corpus.languages:
+                raise CorruptShardError(path, f"its languages {shard_languages} differ from the other shards'")
+            corpus.footers[path] = metadata
+    if not corpus.languages:
+        raise FileNotFoundError(f"no data shards in the TED2025 corpus at {root}")
     return corpus
+
+
+def _checked_footer(path: str, storage_options: dict, table: str) -> tuple[pq.FileMetaData, tuple[str, ...]]:
+    """The footer of a shard of ``table`` and its languages, once its format version and schema
+    have been checked against the contract."""
+    metadata = _read_footer(path, storage_options)
+    schema = metadata.schema.to_arrow_schema()
+    _check_format(schema, path)
+    return metadata, _shard_languages(schema, path, table)
 
 
 def _check_format(schema: pa.Schema, path: str) -> None:
@@ -618,6 +674,8 @@ def _check_schema(schema: pa.Schema, expected: pa.Schema, path: str) -> None:
     """Every column of ``schema`` that ``expected`` (the contract's) defines has the contract's
     type: a wrong-typed column would be cast on reading (an int64 ``en`` read as ``'0'``).
     Required columns are checked by the caller; extra columns are never read."""
+    if schema.equals(expected):  # as written by the builder (metadata aside): nothing to look up
+        return
     for field in expected:
         index = schema.get_field_index(field.name)
         if index < 0:
@@ -640,28 +698,21 @@ def _recorded(schema: pa.Schema, path: str) -> dict:
     return recorded
 
 
-def _shard_table(path: str) -> str:
-    """``alignment`` for a shard under ``alignment/``, else ``data``."""
-    folder = posixpath.basename(posixpath.dirname(path.replace(os.sep, "/")))
-    return contract.ALIGNMENT_DIR if folder == contract.ALIGNMENT_DIR else contract.DATA_DIR
-
-
 def _present_counts(
     metadata: pq.FileMetaData, codes: Sequence[str], path: str, storage_options: dict
 ) -> dict[str, int]:
     """Non-null cells per language from the footer statistics; columns without statistics are read."""
     counts = dict.fromkeys(codes, 0)
     unknown = set()
+    columns = _leaf_columns(metadata, codes)
     for rg in range(metadata.num_row_groups):
         row_group = metadata.row_group(rg)
-        for i in range(row_group.num_columns):
-            chunk = row_group.column(i)
-            if chunk.path_in_schema in counts:
-                stats = chunk.statistics
-                if stats is None or not stats.has_null_count:
-                    unknown.add(chunk.path_in_schema)
-                else:
-                    counts[chunk.path_in_schema] += row_group.num_rows - stats.null_count
+        for code, i in columns.items():
+            stats = row_group.column(i).statistics
+            if stats is None or not stats.has_null_count:
+                unknown.add(code)
+            else:
+                counts[code] += row_group.num_rows - stats.null_count
     if unknown:
         with _shard_errors(path), _open(path, storage_options) as f:
             table = pq.read_table(f, columns=sorted(unknown))
@@ -669,17 +720,39 @@ def _present_counts(
     return counts
 
 
-@contextlib.contextmanager
-def _parquet_fragment(path: str, storage_options: dict) -> Iterator[ds.ParquetFileFragment]:
-    """The shard as a fragment to scan, once its footer's schema has been checked against the
-    contract (the alignment shards' footers are first read here; the scan reuses them)."""
-    with contextlib.ExitStack() as stack:
-        if _is_remote(path):
-            fragment = ds.ParquetFileFormat().make_fragment(stack.enter_context(_open(path, storage_options)))
-        else:
-            fragment = ds.ParquetFileFormat().make_fragment(path, filesystem=pafs.LocalFileSystem())
-        _shard_languages(fragment.physical_schema, path, _shard_table(path))
-        yield fragment
+def _leaf_columns(metadata: pq.FileMetaData, codes: Iterable[str]) -> dict[str, int]:
+    """The footer's column index of each of ``codes`` (a language's text is a top-level leaf)."""
+    wanted = set(codes)
+    if not metadata.num_row_groups:
+        return {}
+    row_group = metadata.row_group(0)
+    paths = (row_group.column(i).path_in_schema for i in range(row_group.num_columns))
+    return {path: i for i, path in enumerate(paths) if path in wanted}
+
+
+def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: Optional[int]) -> Optional[list[bool]]:
+    """For each row group: may it hold rows of a talk that goes on in the row group before or
+    after it (by the footer's talk_id min/max; None when they are not recorded)."""
+    bounds = []
+    for group in range(metadata.num_row_groups):
+        stats = None if talk_column is None else metadata.row_group(group).column(talk_column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        bounds.append((stats.min, stats.max))
+    return [
+        group > 0 and bounds[group - 1][1] >= low or group + 1 < len(bounds) and bounds[group + 1][0] <= high
+        for group, (low, high) in enumerate(bounds)
+    ]
+
+
+def _languages_present(row_group: pq.RowGroupMetaData, text_columns: Sequence[int]) -> int:
+    """How many of the languages at footer indices ``text_columns`` have a cell in the row group,
+    by its statistics (a column without null counts counts as present)."""
+    present = 0
+    for i in text_columns:
+        stats = row_group.column(i).statistics
+        present += stats is None or not stats.has_null_count or stats.null_count < row_group.num_rows
+    return present
 
 
 @contextlib.contextmanager

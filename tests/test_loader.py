@@ -427,6 +427,54 @@ def test_streaming_matches_prepared(corpus, load):
     assert one.num_shards == 2
 
 
+def rewrite_alignment(corpus: Path, row_groups) -> None:
+    """Rewrite every alignment shard with the row groups ``row_groups(table)`` gives (lists of
+    row counts), so a test controls where row groups start."""
+    for path in sorted((corpus / "alignment").glob("*.parquet")):
+        table = pq.read_table(path)
+        with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+            offset = 0
+            for length in row_groups(table):
+                writer.write_table(table.slice(offset, length), row_group_size=length)
+                offset += length
+
+
+def talk_lengths(table: pa.Table) -> list[int]:
+    talk = table.column("talk_id").to_numpy()
+    return np.diff(np.flatnonzero(np.r_[True, talk[1:] != talk[:-1], True])).tolist()
+
+
+def spy_row_groups(monkeypatch) -> list[tuple[str, int]]:
+    read = []
+    real = pq.ParquetFile.read_row_group
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group",
+                        lambda self, i, *a, **k: read.append(i) or real(self, i, *a, **k))
+    return read
+
+
+@pytest.mark.parametrize("name, languages", [("sw", ["sw"]), ("en-sw", ["en", "sw"]), ("ko-ar", ["ko", "ar"])])
+def test_row_groups_without_the_languages_are_skipped_unless_a_talk_goes_on(own_corpus, load, monkeypatch, name, languages):
+    """Footer statistics let the loader skip a row group where too few of the subset's languages
+    have a cell, but only when no talk goes on into its neighbours: one row per row group makes
+    many row groups without sw inside talks with sw, whose rows still count (segment ids,
+    times, the en text of a merged segment)."""
+    rewrite_alignment(own_corpus, lambda table: [1] * table.num_rows)
+    read = spy_row_groups(monkeypatch)
+    loaded = load(own_corpus, name, format="wide", min_languages=len(languages))
+    for split in ("train", "test"):
+        assert as_rows(loaded[split]) == reference_rows(own_corpus, [split], languages, format="wide")
+    assert len(read) == sum(pq.read_metadata(p).num_row_groups for p in (own_corpus / "alignment").glob("*.parquet"))
+
+
+def test_a_talk_per_row_group_reads_only_the_talks_with_the_languages(own_corpus, load, monkeypatch):
+    rewrite_alignment(own_corpus, talk_lengths)  # as the builder writes: no talk straddles two
+    read = spy_row_groups(monkeypatch)
+    loaded = load(own_corpus, "en-sw", format="wide")
+    for split in ("train", "test"):
+        assert as_rows(loaded[split]) == reference_rows(own_corpus, [split], ["en", "sw"], format="wide")
+    assert len(read) == 4  # the even train talks; the odd ones and the test split have no sw
+
+
 def test_second_load_hits_the_cache(corpus, load, monkeypatch):
     assembled = []
     real_assemble = ted2025._assemble
