@@ -62,6 +62,7 @@ __all__ = [
     "ALIASES",
     "CJK_SCRIPTS",
     "NO_SPACE_SCRIPTS",
+    "UNSPACED_WORD_SCRIPTS",
     "CODES",
     "LANGUAGES",
     "POPULARITY_RANK",
@@ -73,6 +74,7 @@ __all__ = [
     "get",
     "is_known",
     "joiner",
+    "words_unspaced",
     "parse_subset",
     "rank",
     "resolve",
@@ -284,6 +286,10 @@ _MAX_KEY_TOKENS = max(key.count("-") + 1 for key in _LOOKUP)
 CJK_SCRIPTS = frozenset({"Hans", "Hant", "Jpan", "Kore"})
 # Scripts written without spaces between sentences: aligned units join with "" (others with " ").
 NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Jpan"})
+# Scripts written without spaces between words (a word tokenizer, or characters, stands in for
+# spaces): NO_SPACE_SCRIPTS and the Southeast Asian and Tibetan scripts, whose sentences do take
+# a space between them.
+UNSPACED_WORD_SCRIPTS = NO_SPACE_SCRIPTS | frozenset({"Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 
 
 class UnknownLanguageError(ValueError):
@@ -476,6 +482,11 @@ _CHARS_PER_EN_CHAR_BY_SCRIPT = {
 def joiner(code: str | Language) -> str:
     """What joins two consecutive sentences of this language: "" for Chinese and Japanese, else " "."""
     return "" if get(code).script in NO_SPACE_SCRIPTS else " "
+
+
+def words_unspaced(code: str | Language) -> bool:
+    """Is this language written without spaces between words (Chinese, Japanese, Thai, ...)?"""
+    return get(code).script in UNSPACED_WORD_SCRIPTS
 
 
 def chars_per_en_char(code: str | Language) -> float:
