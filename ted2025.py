@@ -64,6 +64,7 @@ from datasets.builder import Key
 from datasets.exceptions import DatasetGenerationError
 from huggingface_hub import HfApi, parse_hf_uri, snapshot_download
 from huggingface_hub import constants as hf_constants
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from builder import contract
 from builder import languages as registry
@@ -73,7 +74,6 @@ DEFAULT_PATH = "ted2025"
 DEFAULT_REPO_ID = "ted2025/TED2025"  # the published corpus; override with $TED2025_REPO_ID
 FORMATS = ("translation", "wide")
 ALL = "all"
-REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 # datasets rebinds `open`, `os.path.*` and `pathlib.Path` in a builder's module so that scripts
 # written for local files can stream, and imports pandas and scipy.io to do it: 0.18 s on the
@@ -982,11 +982,24 @@ def _resolve_source(path: str, revision: Optional[str]) -> _Source:
         what = "a file is there, not a folder" if os.path.exists(local) else "a local path is never looked up on the Hub"
         raise FileNotFoundError(f"no such corpus folder: {path}{where} ({what})")
     repo_id, _, at_revision = path.partition("@")
-    if REPO_ID.fullmatch(repo_id) and (default or not os.path.exists(local)):
+    if is_repo_id(repo_id) and (default or not os.path.exists(local)):
         return _Source(repo_id=repo_id, revision=at_revision or revision, default=default)
     raise FileNotFoundError(
         f"no TED2025 corpus at {path!r}{where}: not a folder, a Hub repo id (org/name) or an hf://datasets/org/name path"
     )
+
+
+def is_repo_id(text) -> bool:
+    """Is ``text`` a Hub repo id ``namespace/name``? huggingface_hub's own validation
+    (``validate_repo_id``), with the namespace required. The one check of it, for the loader
+    and the recipes."""
+    if not isinstance(text, str) or text.count("/") != 1:
+        return False
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
 
 
 def _looks_local(path: str) -> bool:

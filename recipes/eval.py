@@ -64,7 +64,6 @@ import difflib
 import json
 import logging
 import random
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,6 +71,7 @@ from pathlib import Path
 from trl import ModelConfig, TrlParser, get_quantization_config
 
 from builder import languages as registry
+from ted2025 import is_repo_id
 from recipes import data, training
 from recipes.training import DEVICE_PROFILES
 from recipes.tasks import LOCAL_TASKS, MC_TASK, TASKS_DIR, parse_direction, task_config, write_mc_task_data
@@ -84,9 +84,7 @@ FLORES_DATASET_ID = "facebook/flores"  # how FLORES-200 results are named on the
 TRANSLATION_TEMPLATE = data.TRANSLATION_TEMPLATES[0]
 # BLEU needs words: Chinese has sacrebleu's own tokenizer, other scripts without spaces are scored on
 # characters. chrF++ needs no tokenizer.
-BLEU_TOKENIZE_BY_SCRIPT = {"Hans": "zh", "Hant": "zh", "Jpan": "char", "Thai": "char", "Laoo": "char",
-                           "Khmr": "char", "Mymr": "char", "Tibt": "char"}
-HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+BLEU_TOKENIZE_BY_SCRIPT = {script: "char" for script in registry.UNSPACED_WORD_SCRIPTS} | {"Hans": "zh", "Hant": "zh"}
 VERSIONED = ("ted2025", "torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "tokenizers",
              "trl", "sacrebleu", "lm_eval", "huggingface_hub")
 RESULTS_JSON, RESULTS_MD, PROBE_PNG = "results.json", "results.md", "probe.png"
@@ -190,7 +188,7 @@ class EvalArguments:
     )
 
     def __post_init__(self):
-        if self.push_to_hub and not (self.hub_model_id and HUB_ID.fullmatch(self.hub_model_id)):
+        if self.push_to_hub and not (self.hub_model_id and is_repo_id(self.hub_model_id)):
             raise ValueError(f"push_to_hub needs hub_model_id as org/name, got {self.hub_model_id!r}")
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise ValueError("batch_size and max_new_tokens must be positive")
@@ -226,7 +224,7 @@ def check_adapter(adapter: str) -> None:
         if not (path / "adapter_config.json").is_file():
             raise ValueError(f"adapter {adapter!r} is not a PEFT adapter folder: it has no adapter_config.json")
         return
-    if not HUB_ID.fullmatch(adapter) or adapter.startswith((".", "/", "~")):
+    if not is_repo_id(adapter) or adapter.startswith((".", "/", "~")):
         raise FileNotFoundError(f"adapter {adapter!r} not found: no such folder, and not a Hub repo id (org/name)")
 
 
@@ -926,7 +924,7 @@ def hub_scores(results: dict, eval_dataset_id: str) -> list[dict]:
                 })
     for task, result in ((results["benchmarks"] or {}).get("tasks") or {}).items():
         main = main_metric(result)
-        dataset = result["dataset"] if result["dataset"] and HUB_ID.fullmatch(result["dataset"]) else None
+        dataset = result["dataset"] if result["dataset"] and is_repo_id(result["dataset"]) else None
         if task in LOCAL_TASKS:
             dataset = eval_dataset_id
         if main is None or dataset is None:

@@ -97,7 +97,7 @@ import yaml
 from trl import TrlParser
 
 from builder.crawl import write_atomic
-from recipes.eval import HUB_ID
+from ted2025 import is_repo_id
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class ExperimentArguments:
             raise ExperimentError(f"hub_namespace must be an org or user name, got {self.hub_namespace!r}")
         if not isinstance(self.common, dict) or set(self.common) - set(CONFIGURED):
             raise ExperimentError(f"common holds overrides per step, {'/'.join(CONFIGURED)}; got {self.common!r}")
-        if self.comparison_repo is not None and not HUB_ID.fullmatch(self.comparison_repo):
+        if self.comparison_repo is not None and not is_repo_id(self.comparison_repo):
             raise ExperimentError(f"comparison_repo must be org/name, got {self.comparison_repo!r}")
         if self.steps is not None and set(self.steps) - set(STEPS):
             raise ExperimentError(f"--steps: unknown steps {sorted(set(self.steps) - set(STEPS))}; the steps are {list(STEPS)}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from trl import ScriptArguments, SFTTrainer, TrlParser
 
 from recipes import data
+from ted2025 import is_repo_id
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ def run_record(recipe: str, script_args, training_args, model_args, train_summar
 def hub_dataset_id(dataset_name: str) -> str | None:
     """The Hub dataset a model card can link to, when the corpus is one."""
     name = dataset_name.removeprefix("hf://datasets/").split("@")[0]
-    return name if name.count("/") == 1 and not Path(dataset_name).exists() else None
+    return name if is_repo_id(name) and not Path(dataset_name).exists() else None
 
 
 class Ted2025Trainer(SFTTrainer):
