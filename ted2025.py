@@ -551,7 +551,7 @@ def _check_format(schema: pa.Schema, path: str) -> None:
 def _list_shards(root: str, storage_options: dict, folder: str = contract.DATA_DIR) -> dict[str, list[str]]:
     """Shard paths of ``folder`` (data/ or alignment/) per split, from build_report.json, or
     from the file names when it is absent."""
-    report_path = _join(root, "build_report.json")
+    report_path = _join(root, contract.REPORT)
     try:
         with _open(report_path, storage_options) as f:
             report = json.load(f)
@@ -797,7 +797,7 @@ def _corpus_fingerprint(data_dir, data_files) -> Optional[str]:
         paths = sorted(str(path) for group in groups for path in ([group] if isinstance(group, str) else group))
     elif data_dir and not _is_remote(str(data_dir)):
         data_dir = str(data_dir)
-        paths = [os.path.join(data_dir, "build_report.json")]
+        paths = [os.path.join(data_dir, contract.REPORT)]
         for folder in (contract.DATA_DIR, contract.ALIGNMENT_DIR):
             shards = os.path.join(data_dir, folder)
             paths += [os.path.join(shards, name) for name in sorted(os.listdir(shards))] if os.path.isdir(shards) else []
@@ -1037,7 +1037,7 @@ def _hub_location(source: _Source, splits, streaming: bool, token, composed: boo
         source.repo_id,
         repo_type="dataset",
         revision=source.revision,
-        allow_patterns=["build_report.json", *shards],
+        allow_patterns=[contract.REPORT, *shards],
         endpoint=endpoint,
         token=token,
         cache_dir=_hub_cache_dir(),

@@ -60,7 +60,7 @@ SMALL_SUBSET = "en-zh-sw"
 
 def prepare_corpus(workdir: Path, num_talks: int, workers: int, seed: int = 0) -> Path:
     """A built wide corpus of ``num_talks`` synthetic talks (reused if already built)."""
-    from builder.pipeline import build
+    from builder.compose import build_corpus
     from builder.synthetic import generate_store
 
     corpus = workdir / f"talks-{num_talks}" / "corpus"
@@ -69,7 +69,7 @@ def prepare_corpus(workdir: Path, num_talks: int, workers: int, seed: int = 0) -
     raw = corpus.parent / "raw"
     print(f"# generating {num_talks} synthetic talks and building the corpus...", file=sys.stderr)
     generate_store(raw, num_talks, seed=seed, workers=workers)
-    build(raw, corpus, workers=workers, progress=False, pair_configs=())  # the loader reads no pair files
+    build_corpus(raw, corpus, workers=workers, progress=False, pair_configs=())  # the loader reads no pair files
     shutil.rmtree(raw)
     return corpus
 

@@ -47,7 +47,7 @@ BUDGET_GAP_TARGET = 0.01
 
 
 def corpus(num_talks: int, workers: int) -> Path:
-    from builder.pipeline import build
+    from builder.compose import build_corpus
     from builder.synthetic import generate_store
 
     out = CACHE / "bench-recipes" / f"talks-{num_talks}" / "corpus"
@@ -55,7 +55,7 @@ def corpus(num_talks: int, workers: int) -> Path:
         raw = out.parent / "raw"
         print(f"# generating {num_talks} synthetic talks and building the corpus...", file=sys.stderr)
         generate_store(raw, num_talks, seed=0, workers=workers)
-        build(raw, out, workers=workers, progress=False)
+        build_corpus(raw, out, workers=workers, progress=False)
         shutil.rmtree(raw)
     return out
 

@@ -25,6 +25,7 @@ import py3langid
 import pycld2
 
 from . import languages
+from .records import Drop
 
 _INVISIBLE = dict.fromkeys(
     [0x200B, 0x2060, 0xFEFF, 0x00AD, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
@@ -81,7 +82,8 @@ class FilterSettings:
 class CellFilter:
     """Per-cell filters of one talk, applied in segment order. Counts every drop by reason.
 
-    Reasons: ``empty``, ``langid_mismatch``, ``length_ratio``, ``duplicate_in_talk``.
+    Reasons: :attr:`Drop.EMPTY`, :attr:`Drop.LANGID_MISMATCH`, :attr:`Drop.LENGTH_RATIO`,
+    :attr:`Drop.DUPLICATE_IN_TALK`.
     """
 
     def __init__(self, settings: FilterSettings, pivot: str | None):
@@ -90,16 +92,16 @@ class CellFilter:
         self.seen: set[tuple[str, str]] = set()
         self.dropped: Counter[str] = Counter()
 
-    def check(self, language: str, text: str, pivot_text: str | None) -> str | None:
+    def check(self, language: str, text: str, pivot_text: str | None) -> Drop | None:
         """Returns the drop reason for this cell, or None to keep it."""
         if not text:
-            return "empty"
+            return Drop.EMPTY
         s = self.settings
         key = (language, text.casefold())
         if s.dedupe and key in self.seen:
-            return "duplicate_in_talk"
+            return Drop.DUPLICATE_IN_TALK
         if s.langid and len(text) >= s.langid_min_chars and language_mismatch(language, text, s.langid_min_percent):
-            return "langid_mismatch"
+            return Drop.LANGID_MISMATCH
         if (
             s.length_ratio
             and pivot_text
@@ -110,7 +112,7 @@ class CellFilter:
             expected = len(pivot_text) * languages.chars_per_en_char(language) / languages.chars_per_en_char(self.pivot)
             ratio = len(text) / expected
             if ratio > s.length_ratio or ratio < 1 / s.length_ratio:
-                return "length_ratio"
+                return Drop.LENGTH_RATIO
         self.seen.add(key)  # only kept cells make later ones duplicates
         return None
 

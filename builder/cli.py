@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__, languages
 from .clean import FilterSettings
+from .contract import CARD, FIGURES_DIR, REPORT
 from .segment import GRANULARITIES
 from .splits import DEFAULT_SPLITS, parse_splits
 
@@ -192,7 +193,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _build(args) -> int:
-    from .pipeline import BuildSettings, build
+    from .compose import build_corpus
+    from .pipeline import BuildSettings
 
     settings = BuildSettings(
         granularity=args.granularity,
@@ -202,30 +204,39 @@ def _build(args) -> int:
         splits=args.splits,
         filters=FilterSettings(langid=not args.no_langid, length_ratio=args.length_ratio, dedupe=not args.no_dedupe),
     )
-    report = build(args.source, args.out, settings, workers=args.workers, progress=not args.quiet,
-                   pair_configs=() if args.no_pair_configs else args.pair_configs)
+    report = build_corpus(args.source, args.out, settings, workers=args.workers, progress=not args.quiet,
+                          pair_configs=() if args.no_pair_configs else args.pair_configs)
     print(report["summary"])
-    print(f"wrote {args.out} (report: {args.out / 'build_report.json'}, card: {args.out / 'README.md'})")
+    print(f"wrote {args.out} (report: {args.out / REPORT}, card: {args.out / CARD})")
     return 0
 
 
 def _card(args) -> int:
     from dataset_card import write_card
+    from dataset_card.card import load_report
 
-    path = write_card(args.corpus, pair_pivots=list(args.pair_configs or ()) or None, repo_id=args.repo,
-                      top_languages=args.top_languages)
-    print(f"wrote {path} and {args.corpus / 'figures'}/")
+    from .pairs import write_pairs
+
+    if args.pair_configs:  # (re)write the pair shards first: the card lists what is on disk
+        load_report(args.corpus)  # a built corpus, or the card's own error
+        write_pairs(args.corpus, list(args.pair_configs))
+    path = write_card(args.corpus, repo_id=args.repo, top_languages=args.top_languages)
+    print(f"wrote {path} and {args.corpus / FIGURES_DIR}/")
     return 0
 
 
 def _push(args) -> int:
     from huggingface_hub.errors import HfHubHTTPError
 
-    from .push import push
+    from dataset_card import write_card
+
+    from .push import open_repo, upload
 
     try:
-        summary = push(args.corpus, args.repo, public=args.public, licence_accepted=args.accept_licence,
-                       batch_files=args.batch_files)
+        repo = open_repo(args.corpus, args.repo, public=args.public, licence_accepted=args.accept_licence,
+                         batch_files=args.batch_files)
+        write_card(args.corpus, repo_id=repo.repo_id, figures=False)  # its loading examples name this repo; cheap
+        summary = upload(args.corpus, repo, batch_files=args.batch_files)
     except HfHubHTTPError as exc:
         print(f"ted2025 push: error from the Hub: {exc}", file=sys.stderr)
         return 1

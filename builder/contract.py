@@ -39,6 +39,10 @@ UNIT_COLUMN = "unit_id"
 BASE_MERGE = "merge"
 METADATA_KEY = b"ted2025"
 REPORT = "build_report.json"
+CARD = "README.md"  # the dataset card, with the viewer's configs in its YAML
+PAIRS_DIR = "pairs"  # pairs/<pivot>-<xx>/{split}-NNNNN-of-NNNNN.parquet: a pair config's own rows
+FIGURES_DIR = "figures"  # the card's figures
+MAX_CONFIGS = 3000  # the Hub viewer shows at most this many configs: "all" and the pair configs
 
 BASE_FIELDS = [
     pa.field("talk_id", pa.int64(), nullable=False),

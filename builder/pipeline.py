@@ -2,7 +2,9 @@
 
 :func:`build_talk` turns one talk into rows and drops; it is pure and runs in worker
 processes. :func:`build` streams talks through it in talk-id order and writes as it goes, so
-memory does not grow with the corpus.
+memory does not grow with the corpus. What else goes into the corpus folder before its atomic
+commit (the pair shards, the card) is passed in as :class:`BeforeCommit` steps by the layer
+that composes the stages (:mod:`builder.compose`); this module calls no other stage.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import json
 import multiprocessing
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 from tqdm.auto import tqdm
@@ -20,18 +24,17 @@ from tqdm.auto import tqdm
 from . import languages
 from .align import TIMED, UNTIMED, align
 from .clean import CellFilter, FilterSettings, clean_text
-from .contract import ALIGNMENT_DIR, BASE_MERGE, UNIT_COLUMN, alignment_schema, merge_column, wide_schema
-from .records import Skip, Talk, Track
+from .contract import ALIGNMENT_DIR, BASE_MERGE, REPORT, UNIT_COLUMN, alignment_schema, merge_column, wide_schema
+from .records import Drop, Skip, Talk, Track
 from .report import BuildReport, TalkCounts
 from .segment import GRANULARITIES, coarser_timing, cue_units, timing_quantum, units_for
 from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
 from .write import (
-    BUILD_REPORT, TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for,
+    TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for,
     write_table,
 )
-
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ class TalkResult:
     meta: dict = field(default_factory=dict)
     languages: list[str] = field(default_factory=list)
 
+    def drop(self, segment_id: int | None, language: str, reason: Drop, text: str) -> None:
+        """Count a dropped cell and keep its text for drops.parquet (``segment_id`` None: before alignment)."""
+        self.drops.append((self.talk_id, segment_id, language, reason.value, text))
+        self.counts.cells_dropped[reason.value] += 1
+
 
 def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     """Clean, align and filter one talk. Pure: the same talk gives the same result."""
@@ -75,8 +83,7 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
     timed = True
     for code, track in talk.tracks.items():
         for text in track.malformed:  # cue blocks that did not parse: no segment, but not lost
-            result.drops.append((talk.talk_id, None, code, "malformed_cue", text))
-            counts.cells_dropped["malformed_cue"] += 1
+            result.drop(None, code, Drop.MALFORMED_CUE, text)
         counts.cues += len(track.cues)
         counts.formats[track.source] += 1
         cues = _clean_cues(track, counts)
@@ -113,16 +120,15 @@ def build_talk(talk: Talk, settings: BuildSettings) -> TalkResult:
             if texts is None:
                 continue
             text = languages.joiner(code).join(texts)
-            reason = "alignment_conflict" if code in segment.conflicts else cell_filter.check(code, text, kept.get(pivot))
+            reason = Drop.ALIGNMENT_CONFLICT if code in segment.conflicts else cell_filter.check(code, text, kept.get(pivot))
             if reason:
-                result.drops.append((talk.talk_id, segment_id, code, reason, text))
-                counts.cells_dropped[reason] += 1
+                result.drop(segment_id, code, reason, text)
             else:
                 kept[code] = text
         if len(kept) < settings.min_languages:
             for code, text in kept.items():
-                result.drops.append((talk.talk_id, segment_id, code, "below_min_languages", text))
-            counts.cells_dropped["below_min_languages"] += len(kept)
+                result.drops.append((talk.talk_id, segment_id, code, Drop.BELOW_MIN_LANGUAGES.value, text))
+            counts.cells_dropped[Drop.BELOW_MIN_LANGUAGES.value] += len(kept)  # even 0: the report then names the reason
             continue
         rows.append((segment_id, segment, kept))
     if not rows:
@@ -156,7 +162,8 @@ def _finest_rows(talk_id: int, pivot_units, alignment, drops: list[tuple], order
     texts anchored there, and the merges each language asks for. A cell the all-way build
     dropped stays dropped here (its text and reason are in drops.parquet), except for
     ``below_min_languages``, which depends on the subset and is the loader's to apply."""
-    dropped = {(segment_id, code) for _, segment_id, code, reason, _ in drops if reason not in ("below_min_languages", "malformed_cue")}
+    unanchored = (Drop.BELOW_MIN_LANGUAGES, Drop.MALFORMED_CUE)
+    dropped = {(segment_id, code) for _, segment_id, code, reason, _ in drops if reason not in unanchored}
     n = len(pivot_units)
     pieces: dict[str, list[list[str]]] = {code: [[] for _ in range(n)] for code in order}
     pivot = order[0]
@@ -232,6 +239,18 @@ DROP_SCHEMA = pa.schema([
 ])
 
 
+class BeforeCommit(Protocol):
+    """A step run on the staging folder once its tables and build report are written, before the
+    atomic commit (e.g. :class:`builder.pairs.PairShards`, the card). An error in it leaves OUT
+    as it was, and no staging folder behind."""
+
+    def check(self, corpus_languages: list[str]) -> None:
+        """Refuse (ValueError) what the source cannot give, once its languages are known and
+        before any talk is built."""
+
+    def __call__(self, staging: Path) -> None: ...
+
+
 def build(
     source: Path,
     out: Path,
@@ -239,13 +258,14 @@ def build(
     *,
     workers: int | None = None,
     progress: bool = True,
-    pair_configs: tuple[str, ...] | None = None,
+    before_commit: Sequence[BeforeCommit] = (),
 ) -> dict:
     """Build the corpus folder ``out`` from a raw store or a WIT3 folder. Returns the report.
 
-    ``out`` ends with its dataset card (README.md, figures/) and the pair configs
-    ``<pivot>-xx`` under pairs/ for each pivot of ``pair_configs`` (default: ``en`` when the
-    corpus has it; ``()`` for none), which the Hub viewer and plain ``datasets`` load.
+    ``out`` gets the tables (data/, alignment/), metadata/talks.parquet, reports/ and
+    build_report.json, and whatever the ``before_commit`` steps add, in order, to the staging
+    folder; it is replaced only once all of them have run. ``ted2025 build``
+    (:func:`builder.compose.build_corpus`) passes the pair shards and the card.
     """
     settings = settings or BuildSettings()
     source, out = Path(source), Path(out)
@@ -255,10 +275,10 @@ def build(
     with output_lock(out):  # one build owns OUT until its commit
         recover(out)
         check_replaceable(out)  # again: a build that held the lock may have just replaced OUT
-        return _build(source, out, settings, workers=workers, progress=progress, pair_configs=pair_configs)
+        return _build(source, out, settings, workers=workers, progress=progress, before_commit=before_commit)
 
 
-def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progress, pair_configs) -> dict:
+def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progress, before_commit) -> dict:
     wanted = frozenset(languages.get(c).code for c in settings.languages) if settings.languages else None
     kind = "wit3" if is_wit3(source) else "raw"
     report = BuildReport(str(source), kind, _settings_dict(settings), synthetic=synthetic_marker(source))
@@ -270,11 +290,8 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
     else:
         jobs, skips = discover(source)
         columns = _scan_languages(jobs, wanted)
-    if pair_configs is None:  # default: en-xx for every xx, so that plain `datasets` loads pairs too
-        pair_configs = ("en",) if "en" in columns and len(columns) > 1 else ()
-    pair_configs = tuple(languages.get(code).code for code in pair_configs)
-    if missing := [code for code in pair_configs if code not in columns]:
-        raise ValueError(f"--pair-configs {', '.join(missing)}: not in the source, which has {', '.join(columns)}")
+    for step in before_commit:
+        step.check(columns)
 
     staging = staging_for(out)
     writer = CorpusWriter(staging, wide_schema(columns, settings.granularity), alignment_schema(columns, settings.granularity))
@@ -331,10 +348,9 @@ def _build(source: Path, out: Path, settings: BuildSettings, *, workers, progres
         summary = report.as_dict() | {"tool": TOOL, "skips_file": SKIPS_FILE}
         # Every name in it went through store.shown(); backslashreplace is the last guard for JSON.
         text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-        (staging / BUILD_REPORT).write_bytes(text.encode("utf-8", "backslashreplace"))
-        from dataset_card import write_card  # imports matplotlib: only once a build gets this far
-
-        write_card(staging, pair_pivots=(list(pair_configs) or None) if report.totals.rows else None)  # no rows: no pairs
+        (staging / REPORT).write_bytes(text.encode("utf-8", "backslashreplace"))
+        for step in before_commit:
+            step(staging)
         commit(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,10 @@ works with Xet (the Hub, when ``hf_xet`` is installed) and with plain LFS alike.
 
 The token comes from huggingface_hub (``HF_TOKEN``, or ``hf auth login``) and is only ever
 handed to ``HfApi``; nothing here prints or logs it.
+
+Push uploads what is in the folder and renders nothing. The card names the repo in its loading
+examples, and the repo id is known only here, so ``ted2025 push`` re-renders the card between
+:func:`open_repo` (checks, repo created, visibility settled) and :func:`upload`.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from pathlib import Path, PurePosixPath
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
 from huggingface_hub.hf_api import RepoFile
 
-CARD_NAME = "README.md"
-MANAGED_FOLDERS = ("data", "pairs", "figures")  # remote files here that the build no longer has are stale
+from .contract import CARD, DATA_DIR, FIGURES_DIR, PAIRS_DIR, REPORT
+
+MANAGED_FOLDERS = (DATA_DIR, PAIRS_DIR, FIGURES_DIR)  # remote files here that the build no longer has are stale
 DEFAULT_BATCH_FILES = 100
 LICENCE_NOTICE = (
     "TED talk transcripts are licensed CC BY-NC-ND 4.0 (TED Conferences LLC): attribution, non-commercial use "
@@ -98,7 +103,7 @@ def local_files(root: Path) -> list[LocalFile]:
     return found
 
 
-LAST_FILES = (CARD_NAME, "build_report.json")  # they name the shards: published only once all are there
+LAST_FILES = (CARD, REPORT)  # they name the shards: published only once all are there
 
 
 def plan_batches(changed: list[LocalFile], batch_files: int) -> list[list[LocalFile]]:
@@ -108,6 +113,57 @@ def plan_batches(changed: list[LocalFile], batch_files: int) -> list[list[LocalF
     rest = [f for f in changed if f.path not in LAST_FILES]
     batches = [rest[i:i + batch_files] for i in range(0, len(rest), batch_files)]
     return batches + [last] if last else batches
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A dataset repo ready to receive a push: it exists, with the visibility asked for."""
+
+    api: HfApi
+    repo_id: str
+    private: bool
+
+
+def open_repo(
+    root: str | os.PathLike,
+    repo_id: str,
+    *,
+    public: bool = False,
+    licence_accepted: bool = False,
+    batch_files: int = DEFAULT_BATCH_FILES,
+    endpoint: str | None = None,
+    token: str | None = None,
+    log: Callable[[str], None] = print,
+) -> Repo:
+    """Everything a push checks before it uploads, and the repo, created private unless ``public``."""
+    root = Path(root)
+    check_visibility(public, licence_accepted)
+    if batch_files < 1:
+        raise PushError(f"batch_files must be >= 1, got {batch_files}")
+    if not (root / REPORT).is_file():
+        raise PushError(f"{root} is not a built corpus (no {REPORT}); run `ted2025 build` first")
+    token = token or get_token()
+    if not token:
+        raise PushError("no Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access")
+    api = HfApi(endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None, token=token)
+
+    api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
+    return Repo(api, repo_id, _settle_visibility(api, repo_id, public, log))
+
+
+def upload(root: str | os.PathLike, repo: Repo, *, batch_files: int = DEFAULT_BATCH_FILES,
+           log: Callable[[str], None] = print) -> PushSummary:
+    """Send the files of ``root`` that the repo lacks or has otherwise, and delete its stale ones."""
+    root, api, repo_id = Path(root), repo.api, repo.repo_id
+    remote = {entry.path: entry for entry in api.list_repo_tree(repo_id, repo_type="dataset", recursive=True)
+              if isinstance(entry, RepoFile)}
+    files = local_files(root)
+    changed = [file for file in files if not (file.path in remote and file.same_as(remote[file.path]))]
+    present = {file.path for file in files}
+    stale = [path for path in remote if path not in present and PurePosixPath(path).parts[0] in MANAGED_FOLDERS]
+    commits = _commit_in_batches(api, repo_id, plan_batches(changed, batch_files), stale, log)
+    return PushSummary(repo_id, repo.private, uploaded=[file.path for file in changed],
+                       unchanged=sorted(present - {file.path for file in changed}), deleted=stale, commits=commits)
 
 
 def push(
@@ -121,33 +177,10 @@ def push(
     token: str | None = None,
     log: Callable[[str], None] = print,
 ) -> PushSummary:
-    """Upload the built corpus at ``root`` to the dataset repo ``repo_id``. See the module docstring."""
-    from dataset_card import write_card
-
-    root = Path(root)
-    check_visibility(public, licence_accepted)
-    if batch_files < 1:
-        raise PushError(f"batch_files must be >= 1, got {batch_files}")
-    if not (root / "build_report.json").is_file():
-        raise PushError(f"{root} is not a built corpus (no build_report.json); run `ted2025 build` first")
-    token = token or get_token()
-    if not token:
-        raise PushError("no Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access")
-    api = HfApi(endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None, token=token)
-
-    api.create_repo(repo_id, repo_type="dataset", private=not public, exist_ok=True)
-    private = _settle_visibility(api, repo_id, public, log)
-    write_card(root, repo_id=repo_id, figures=False)  # the card's loading examples name this repo; cheap
-
-    remote = {entry.path: entry for entry in api.list_repo_tree(repo_id, repo_type="dataset", recursive=True)
-              if isinstance(entry, RepoFile)}
-    files = local_files(root)
-    changed = [file for file in files if not (file.path in remote and file.same_as(remote[file.path]))]
-    present = {file.path for file in files}
-    stale = [path for path in remote if path not in present and PurePosixPath(path).parts[0] in MANAGED_FOLDERS]
-    commits = _commit_in_batches(api, repo_id, plan_batches(changed, batch_files), stale, log)
-    return PushSummary(repo_id, private, uploaded=[file.path for file in changed],
-                       unchanged=sorted(present - {file.path for file in changed}), deleted=stale, commits=commits)
+    """Upload the built corpus at ``root``, as it is, to the dataset repo ``repo_id``. See the module docstring."""
+    repo = open_repo(root, repo_id, public=public, licence_accepted=licence_accepted, batch_files=batch_files,
+                     endpoint=endpoint, token=token, log=log)
+    return upload(root, repo, batch_files=batch_files, log=log)
 
 
 def _commit_in_batches(api: HfApi, repo_id: str, batches: list[list[LocalFile]], stale: list[str],

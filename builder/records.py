@@ -7,6 +7,7 @@ sources (WIT3 XML). The aligner only compares positions; it never needs to know 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 
@@ -53,6 +54,32 @@ class Skip:
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
+
+
+class Drop(enum.StrEnum):
+    """Why a cell was dropped: the key in ``build_report.json`` (``cells.dropped``) and in
+    ``reports/drops.parquet``, and what the dataset card says about it (``what``, which may name
+    a build setting as ``{length_ratio}``). The clean stage and the pipeline drop cells only with
+    these reasons."""
+
+    what: str
+
+    def __new__(cls, value: str, what: str):
+        reason = str.__new__(cls, value)
+        reason._value_ = value
+        reason.what = what
+        return reason
+
+    # the per-cell filters (builder.clean.CellFilter)
+    EMPTY = "empty", "nothing left after normalisation"
+    DUPLICATE_IN_TALK = "duplicate_in_talk", "the same text already appeared in this talk and language"
+    LANGID_MISMATCH = "langid_mismatch", "pycld2 is confident it is another language and py3langid agrees"
+    LENGTH_RATIO = "length_ratio", "length vs the pivot (English) off by more than {length_ratio}x after a per-script prior"
+    # the pipeline (builder.pipeline.build_talk)
+    ALIGNMENT_CONFLICT = "alignment_conflict", "outvoted by the other languages on where sentences merge (--merge-quorum)"
+    BELOW_MIN_LANGUAGES = "below_min_languages", "the row kept fewer than {min_languages} languages"
+    MALFORMED_CUE = ("malformed_cue",
+                     "a WebVTT cue block whose timing line does not parse (kept whole in drops.parquet, no segment)")
 
 
 class InputError(ValueError):

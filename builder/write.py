@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .contract import ALIGNMENT_DIR, DATA_DIR
+from .contract import ALIGNMENT_DIR, DATA_DIR, REPORT
 
 ROW_GROUP_BYTES = 32 * 1024 * 1024
 SHARD_BYTES = 256 * 1024 * 1024
@@ -155,7 +155,6 @@ def write_table(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path, **PARQUET_OPTIONS)
 
 
-BUILD_REPORT = "build_report.json"
 TOOL = "ted2025"  # build_report.json's "tool": what makes a folder an earlier build of ours
 
 
@@ -173,7 +172,7 @@ def is_build(folder: Path) -> bool:
     """Whether ``folder`` holds a build of this tool: a build_report.json that parses and says
     ``"tool": "ted2025"`` (reports from before that key: ``versions.ted2025``) with a format
     version. Only such a folder is ever replaced or deleted."""
-    report = folder / BUILD_REPORT
+    report = folder / REPORT
     try:
         if not report.is_file() or report.stat().st_size > 64 * 1024 * 1024:
             return False
@@ -256,7 +255,7 @@ def check_replaceable(out: Path) -> None:
     """Refuse to replace a folder that is not an earlier build: we never delete user files."""
     if out.exists() and any(out.iterdir()) and not is_build(out):
         raise FileExistsError(
-            f"{out} exists, is not empty and is not a TED2025 build (no build_report.json written by "
+            f"{out} exists, is not empty and is not a TED2025 build (no {REPORT} written by "
             f"{TOOL} with a format version); refusing to replace it: choose another --out or empty it"
         )
 

@@ -1,8 +1,9 @@
 """Fill the dataset card (``README.md``) of a built corpus from its build report, files and statistics.
 
-:func:`write_card` is the card stage: optional pair configs, figures, then the card itself,
-rendered from ``template.md`` with huggingface_hub's ``DatasetCard.from_template``. Everything
-the card says is read from the corpus folder, so ``ted2025 card OUT`` re-renders it at any time.
+:func:`write_card` is the card stage: figures, then the card itself, rendered from
+``template.md`` with huggingface_hub's ``DatasetCard.from_template``. Everything the card says is
+read from the corpus folder (the pair configs are those the build's pair step wrote), and the
+card writes no data, so ``ted2025 card OUT`` re-renders it at any time.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from builder import languages
-from builder.contract import ALIGNMENT_DIR
+from builder.contract import ALIGNMENT_DIR, CARD, REPORT
+from builder.records import Drop
 
 from . import configs as viewer_configs
 from . import figures as card_figures
 
 TEMPLATE = Path(__file__).with_name("template.md")
-CARD_NAME = "README.md"
+CARD_NAME = CARD
 PLACEHOLDER_REPO = "ORG/NAME"
 LICENSE = "cc-by-nc-nd-4.0"
 PAPER_URL = "https://arxiv.org/abs/2505.14045"
@@ -28,42 +30,25 @@ SIZE_CATEGORIES = [(1e3, "n<1K"), (1e4, "1K<n<10K"), (1e5, "10K<n<100K"), (1e6, 
                    (1e8, "10M<n<100M"), (1e9, "100M<n<1B"), (1e10, "1B<n<10B")]
 PARALLELISM_MILESTONES = (2, 3, 5, 10, 20, 30, 50, 80, 100)
 
-# What each drop reason of the build report means (see builder/clean.py and builder/pipeline.py).
-DROP_REASONS = {
-    "empty": "nothing left after normalisation",
-    "duplicate_in_talk": "the same text already appeared in this talk and language",
-    "langid_mismatch": "pycld2 is confident it is another language and py3langid agrees",
-    "length_ratio": "length vs the pivot (English) off by more than {length_ratio}x after a per-script prior",
-    "alignment_conflict": "outvoted by the other languages on where sentences merge (--merge-quorum)",
-    "below_min_languages": "the row kept fewer than {min_languages} languages",
-    "malformed_cue": "a WebVTT cue block whose timing line does not parse (kept whole in drops.parquet, no segment)",
-}
-
 
 def write_card(
     root: str | os.PathLike,
     *,
-    pair_pivots: list[str] | None = None,
     repo_id: str | None = None,
     figures: bool = True,
     top_languages: int = card_figures.TOP_LANGUAGES,
 ) -> Path:
-    """Write ``root/README.md`` (and ``root/figures/``, and ``root/pairs/`` for ``pair_pivots``).
+    """Write ``root/README.md`` (and ``root/figures/``), listing the configs on disk.
 
     Args:
         root: a built corpus folder (it has ``build_report.json``).
-        pair_pivots: materialise pair configs ``<pivot>-<xx>`` for these languages (e.g. ``["en"]``),
-            replacing any earlier ``pairs/``; ``None`` keeps the pair configs already there.
         repo_id: the Hub repo the card's loading examples name (default: a placeholder).
         figures: draw the figures (reads every data shard once); ``False`` links those already drawn.
         top_languages: languages in the coverage heatmap.
     """
     root = Path(root)
     report = load_report(root)
-    split_order = _split_order(report)
-    if pair_pivots:
-        viewer_configs.materialise_pairs(root, pair_pivots, split_order)
-    configs = viewer_configs.discover(root, split_order)
+    configs = viewer_configs.discover(root, _split_order(report))
     if figures:
         shards = sorted((root / ALIGNMENT_DIR).glob("*.parquet")) if configs else []  # coverage counts composed rows
         drawn = card_figures.render(root, report["languages"], {int(k): v for k, v in report["parallelism"].items()},
@@ -79,9 +64,9 @@ def write_card(
 
 
 def load_report(root: Path) -> dict:
-    path = root / "build_report.json"
+    path = root / REPORT
     if not path.is_file():
-        raise FileNotFoundError(f"{root} is not a built corpus: no build_report.json (run `ted2025 build` first)")
+        raise FileNotFoundError(f"{root} is not a built corpus: no {REPORT} (run `ted2025 build` first)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -157,8 +142,7 @@ def corpus_facts(root: Path, report: dict, configs: list, drawn: list, synthetic
         "split_fractions": settings.get("splits", {}),
         "filters": filters,
         "cues": report["cues"],
-        "drops": [{"reason": reason, "count": count,
-                   "what": DROP_REASONS.get(reason, "see build_report.json").format(**filters, **settings)}
+        "drops": [{"reason": reason, "count": count, "what": _drop_text(reason).format(**filters, **settings)}
                   for reason, count in report["cells"]["dropped"].items()],
         "dropped_total": sum(report["cells"]["dropped"].values()),
         "skipped_talks": report["talks"].get("skipped", {}),
@@ -167,6 +151,14 @@ def corpus_facts(root: Path, report: dict, configs: list, drawn: list, synthetic
         "example_subset": languages.subset_name(example) if example else "en-de",
         "example_columns": example[:2] or ["en", "de"],
     }
+
+
+def _drop_text(reason: str) -> str:
+    """What the card says about a drop reason (a reason this version does not know: the report)."""
+    try:
+        return Drop(reason).what
+    except ValueError:
+        return f"see {REPORT}"
 
 
 def _source(report: dict) -> dict:

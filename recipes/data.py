@@ -87,7 +87,8 @@ def resolve_corpus(dataset_name: str, build_smoke_corpus: bool = False) -> str:
     if not build_smoke_corpus:
         return dataset_name
     from builder.contract import FORMAT_VERSION, REPORT
-    from builder.pipeline import BuildSettings, build
+    from builder.compose import build_corpus
+    from builder.pipeline import BuildSettings
 
     out = Path(dataset_name)
     report = out / REPORT
@@ -100,7 +101,7 @@ def resolve_corpus(dataset_name: str, build_smoke_corpus: bool = False) -> str:
             source = out.with_name(out.name + "-sample-raw")
             write_sample(source)
         logger.info("building the smoke corpus %s from %s", out, source)
-        build(source, out, BuildSettings(splits=SMOKE_SPLITS), progress=False)
+        build_corpus(source, out, BuildSettings(splits=SMOKE_SPLITS), progress=False)
     return str(out)
 
 

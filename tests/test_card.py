@@ -19,9 +19,11 @@ from huggingface_hub import DatasetCard
 import ted2025
 from builder import languages
 from builder.cli import main as cli
-from builder.pipeline import BuildSettings, build
+from builder.compose import build_corpus
+from builder.contract import MAX_CONFIGS
+from builder.pairs import pair_names
+from builder.pipeline import BuildSettings
 from builder.sample import write_sample
-from dataset_card import configs as viewer_configs
 from dataset_card import figures as card_figures
 from dataset_card import write_card
 
@@ -31,7 +33,7 @@ SAMPLE_SPLITS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 @pytest.fixture(scope="module")
 def wit3_corpus(wit3_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wit3") / "corpus"
-    build(wit3_dir, out, workers=2, progress=False, pair_configs=("en",))
+    build_corpus(wit3_dir, out, workers=2, progress=False, pair_configs=("en",))
     return out
 
 
@@ -39,7 +41,7 @@ def wit3_corpus(wit3_dir, tmp_path_factory) -> Path:
 def sample_corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample")
     write_sample(root / "raw")
-    build(root / "raw", root / "corpus", BuildSettings(splits=SAMPLE_SPLITS), workers=2, progress=False, pair_configs=())
+    build_corpus(root / "raw", root / "corpus", BuildSettings(splits=SAMPLE_SPLITS), workers=2, progress=False, pair_configs=())
     return root / "corpus"
 
 
@@ -199,14 +201,14 @@ def test_build_checks_pair_pivots_before_building(tmp_path, capsys):
 
 def test_config_cap(recwarn):
     codes = list(languages.CODES)
-    pairs = viewer_configs.pair_names(codes, codes)
-    assert len(pairs) == viewer_configs.MAX_CONFIGS - 1  # + "all" = the viewer's limit
+    pairs = pair_names(codes, codes)
+    assert len(pairs) == MAX_CONFIGS - 1  # + "all" = the viewer's limit
     assert any("exceed" in str(w.message) for w in recwarn)
     assert len({frozenset(pair) for pair in pairs}) == len(pairs)
 
 
 def test_teddy_vtt_card_credits_the_acoli_corpora(vtt_dir, tmp_path):
-    build(vtt_dir, tmp_path / "corpus", workers=1, progress=False)
+    build_corpus(vtt_dir, tmp_path / "corpus", workers=1, progress=False)
     body = card_of(tmp_path / "corpus").text
     assert "HLS WebVTT" in body and "AColi Corpora" in body and "acoli-repo/acoli-corpora" in body
     assert "CC BY-NC-ND 4.0" in body and "TED Conferences LLC" in body

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from builder import write
 from builder.cli import main as cli
-from builder.pipeline import build
+from builder.compose import build_corpus
 from builder.store import read_file
 from builder.records import InputError
 
@@ -258,7 +258,7 @@ def test_a_second_build_into_the_same_out_fails_at_once_and_the_first_is_intact(
         return process(job)
 
     monkeypatch.setattr(pipeline, "_process", slow)
-    first = threading.Thread(target=build, args=(store, out), kwargs={"workers": 1, "progress": False, "pair_configs": ()})
+    first = threading.Thread(target=build_corpus, args=(store, out), kwargs={"workers": 1, "progress": False, "pair_configs": ()})
     first.start()
     try:
         assert started.wait(30)

@@ -21,7 +21,8 @@ from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 
 import ted2025
 from builder.cli import main as cli
-from builder.pipeline import BuildSettings, build
+from builder.compose import build_corpus
+from builder.pipeline import BuildSettings
 from builder.push import local_files
 from builder.sample import write_sample
 from dataset_card import write_card
@@ -40,7 +41,7 @@ def built(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("built")
     write_sample(root / "raw")
     settings = BuildSettings(splits={"train": 0.6, "validation": 0.2, "test": 0.2})
-    build(root / "raw", root / "corpus", settings, workers=2, progress=False, pair_configs=("en",))
+    build_corpus(root / "raw", root / "corpus", settings, workers=2, progress=False, pair_configs=("en",))
     return root / "corpus"
 
 

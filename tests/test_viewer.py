@@ -22,7 +22,8 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData, metadata_load
 
-from builder.pipeline import BuildSettings, build
+from builder.compose import build_corpus
+from builder.pipeline import BuildSettings
 from builder.sample import write_sample
 
 MAX_ROW_GROUP_BYTES = 100 * 1024 * 1024  # the viewer's limit on a row group, uncompressed
@@ -38,7 +39,7 @@ def corpus(request, tmp_path_factory) -> Path:
         source = root / "raw"
         write_sample(source)
         settings = BuildSettings(splits={"train": 0.6, "validation": 0.2, "test": 0.2})
-    build(source, root / "corpus", settings, workers=2, progress=False, pair_configs=("en",))
+    build_corpus(source, root / "corpus", settings, workers=2, progress=False, pair_configs=("en",))
     return root / "corpus"
 
 
