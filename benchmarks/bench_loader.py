@@ -3,7 +3,7 @@
     python benchmarks/bench_loader.py --sizes 100 500 1000
 
 For each size (number of talks) the script generates a synthetic raw store
-(:mod:`builder.synthetic`), builds the wide corpus from it (:func:`builder.pipeline.build`), derives
+(:mod:`builder.synthetic`), builds the wide corpus from it (:func:`builder.compose.build_corpus`), derives
 two older formats from the built corpus, and then materialises each subset with:
 
 (a) ``jsonl``     the seed pipeline's JSON lines (``{"talk_id", "timestamp", "lang_list",

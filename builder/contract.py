@@ -11,7 +11,11 @@ on pyarrow, numpy and the language registry), so the format is defined once:
   the next (its unit or piece runs over both); ``merge`` is true where the granularity itself
   merges (paragraph, talk). :func:`compose` turns it into the rows of any language subset:
   it merges only the boundaries some language of the subset asks for. Composing every
-  language gives the all-way rows (with ``--merge-quorum 0``).
+  language gives the all-way rows (with ``--merge-quorum 0``);
+- ``pairs/<pivot>-<xx>/{split}-NNNNN-of-NNNNN.parquet``: optional pair configs, each the composed
+  rows of one pair where both are present (:mod:`builder.pairs`), for the Hub viewer;
+- ``build_report.json`` (:data:`REPORT`), ``README.md`` (:data:`CARD`, the dataset card) and its
+  ``figures/``.
 
 A talk's rows are contiguous and in order in both tables, and never straddle a row group.
 """
