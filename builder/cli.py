@@ -237,7 +237,8 @@ def _push(args) -> int:
 
 
 def _crawl(args) -> int:
-    from .crawl import USER_AGENT, CrawlConfig, FetchError, crawl, parse_id_range, read_talk_ids, user_agent
+    from .crawl import CrawlConfig, crawl, parse_id_range, read_talk_ids
+    from .fetch import USER_AGENT, FetchError, user_agent
 
     if args.talk_ids:
         talk_ids = read_talk_ids(args.talk_ids)
