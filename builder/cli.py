@@ -271,7 +271,7 @@ def _crawl(args) -> int:
 
 
 def _sample(args) -> int:
-    from .sample import SAMPLE_NOTICE, write_sample
+    from .fixtures.sample import SAMPLE_NOTICE, write_sample
 
     print(SAMPLE_NOTICE, file=sys.stderr)
     stats = write_sample(args.out)
@@ -280,7 +280,7 @@ def _sample(args) -> int:
 
 
 def _synth(args) -> int:
-    from .synthetic import generate_store
+    from .fixtures.synthetic import generate_store
 
     stats = generate_store(args.out, args.talks, seed=args.seed, num_languages=args.languages,
                            cues_per_track=args.cues, workers=args.workers, progress=True)

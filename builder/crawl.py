@@ -100,7 +100,6 @@ def _check_endpoint(endpoint: str) -> str:
     return endpoint.rstrip("/")
 
 
-
 def read_talk_ids(path: Path) -> tuple[int, ...]:
     """One talk id per line (``#`` comments allowed), or a CSV with a ``Talk ID`` column (the seed's)."""
     text = Path(path).read_text(encoding="utf-8-sig")
@@ -141,7 +140,6 @@ def parse_id_range(spec: str) -> tuple[int, ...]:
     if end <= first:
         raise ValueError(f"empty id range {spec!r}: B must be greater than A")
     return tuple(range(first, end))
-
 
 
 # -- the store files the crawler writes ------------------------------------------------------------

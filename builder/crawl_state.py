@@ -39,7 +39,6 @@ class RunLog:
         self._file.close()
 
 
-
 class Manifest:
     """``RAW/.crawl/manifest.json``: talk id -> {status, reason?, slug?, transcripts: {code: {status, reason?}}}.
 
@@ -107,7 +106,6 @@ class Manifest:
         """Save if anything changed and the last save is ``seconds`` old or more."""
         if self.dirty and time.monotonic() - self._saved_at >= seconds:
             self.save()
-
 
 
 @dataclass

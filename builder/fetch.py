@@ -143,7 +143,6 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-
 @dataclass
 class FetchStats:
     requests: int = 0

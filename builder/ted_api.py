@@ -150,7 +150,6 @@ def parse_video(doc, talk_id: int, slug: str | None) -> tuple[dict | None, list,
     return meta, rejected, repaired
 
 
-
 def parse_rss(body: bytes) -> list[tuple[int | None, str | None]]:
     """(talk id, slug) of each RSS item, newest first; either may be None. Unsafe values become None."""
     try:
@@ -179,13 +178,11 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-
 def _json_object(body: bytes) -> dict:
     doc = json.loads(body)
     if not isinstance(doc, dict):
         raise InputError("malformed_json", "not a JSON object")
     return doc
-
 
 
 # -- the queries -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import ted2025
 from builder import languages
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
-from builder.sample import write_sample
+from builder.fixtures.sample import write_sample
 from dataset_card import configs as viewer_configs
 from dataset_card import figures as card_figures
 from dataset_card import write_card

@@ -23,7 +23,7 @@ import ted2025
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
 from builder.push import local_files
-from builder.sample import write_sample
+from builder.fixtures.sample import write_sample
 from dataset_card import write_card
 from hub_server import HubServer, Response, hub_environment
 
