@@ -39,7 +39,8 @@ from . import __version__, languages
 from .crawl_state import LOG_FILE, MANIFEST_FILE, STATE_DIR, CrawlSummary, Manifest, RunLog
 from .fetch import USER_AGENT, Fetcher, FetchError, pause_note
 from .rawstore import (
-    MAX_TALK_ID, META_FILE, check_talk_id, parse_talk_id, remove_stale_temps, transcript_name, write_atomic,
+    MAX_TALK_ID, META_FILE, TALK_ID_DIGITS, check_talk_id, parse_talk_id, remove_stale_temps, transcript_name,
+    write_atomic,
 )
 from .records import InputError
 from .ted_api import (
@@ -132,7 +133,8 @@ def parse_id_range(spec: str) -> tuple[int, ...]:
     Talk ids start at 1; ``0:B`` (the seed's default) is read as ``1:B``.
     """
     start, sep, stop = (part.strip() for part in spec.partition(":"))
-    if not sep or not re.fullmatch(r"[0-9]{1,10}", start) or not re.fullmatch(r"[0-9]{1,10}", stop):
+    number = re.compile(rf"[0-9]{{1,{TALK_ID_DIGITS + 1}}}")  # B may be MAX_TALK_ID + 1: the range is half-open
+    if not sep or not number.fullmatch(start) or not number.fullmatch(stop):
         raise ValueError(f"id range must look like A:B with integers A < B, got {spec!r}")
     first, end = max(1, int(start)), int(stop)
     if end > MAX_TALK_ID + 1:
