@@ -149,7 +149,7 @@ def parse_id_range(spec: str) -> tuple[int, ...]:
 
 def meta_bytes(meta: dict) -> bytes:
     """Deterministic meta.json: sorted keys, no timestamps of ours, so reruns write the same bytes.
-    ``meta`` is :func:`parse_video`'s, whose text is valid Unicode."""
+    ``meta`` is :func:`builder.ted_api.parse_video`'s, whose text is valid Unicode."""
     return (json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
 
