@@ -51,7 +51,7 @@ def run_with_peak_rss(cmd: list[str]) -> tuple[float, int, str]:
 
 def synthetic_store(work: Path, size: int, workers: int) -> Path:
     """The synthetic store of ``size`` talks under ``work`` (generated once, then reused)."""
-    from builder.synthetic import generate_store
+    from builder.fixtures.synthetic import generate_store
 
     store = work / f"synth-{size}"
     if not (store / ".complete").exists():

@@ -3,7 +3,7 @@
     python benchmarks/bench_loader.py --sizes 100 500 1000
 
 For each size (number of talks) the script generates a synthetic raw store
-(:mod:`builder.synthetic`), builds the wide corpus from it (:func:`builder.compose.build_corpus`), derives
+(:mod:`builder.fixtures.synthetic`), builds the wide corpus from it (:func:`builder.compose.build_corpus`), derives
 two older formats from the built corpus, and then materialises each subset with:
 
 (a) ``jsonl``     the seed pipeline's JSON lines (``{"talk_id", "timestamp", "lang_list",
@@ -61,7 +61,7 @@ SMALL_SUBSET = "en-zh-sw"
 def prepare_corpus(workdir: Path, num_talks: int, workers: int, seed: int = 0) -> Path:
     """A built wide corpus of ``num_talks`` synthetic talks (reused if already built)."""
     from builder.compose import build_corpus
-    from builder.synthetic import generate_store
+    from builder.fixtures.synthetic import generate_store
 
     corpus = workdir / f"talks-{num_talks}" / "corpus"
     if (corpus / "build_report.json").exists():

@@ -17,7 +17,7 @@ them (BFD, as SFTTrainer packs) into ``max_length`` rows. It reports
 Targets: >= 10x the ~5k tokens/s a 7B QLoRA run consumes per GPU (so >= 50k tokens/s), >= 99 %
 packing efficiency, < 1 % token gap between formats.
 
-Inputs, all made here (nothing downloaded): a synthetic TED-shaped corpus (``builder.synthetic``:
+Inputs, all made here (nothing downloaded): a synthetic TED-shaped corpus (``builder.fixtures.synthetic``:
 CLDR text, 113 languages with TED's long tail) and a byte-level BPE tokenizer trained on every
 CLDR locale Babel ships (~37 M characters) with Qwen2.5's vocabulary size class. The subset,
 minimum parallelism, talk window and ``max_length`` come from the consumer recipe,
@@ -48,7 +48,7 @@ BUDGET_GAP_TARGET = 0.01
 
 def corpus(num_talks: int, workers: int) -> Path:
     from builder.compose import build_corpus
-    from builder.synthetic import generate_store
+    from builder.fixtures.synthetic import generate_store
 
     out = CACHE / "bench-recipes" / f"talks-{num_talks}" / "corpus"
     if not (out / "build_report.json").exists():

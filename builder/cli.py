@@ -248,7 +248,8 @@ def _push(args) -> int:
 
 
 def _crawl(args) -> int:
-    from .crawl import USER_AGENT, CrawlConfig, FetchError, crawl, parse_id_range, read_talk_ids, user_agent
+    from .crawl import CrawlConfig, crawl, parse_id_range, read_talk_ids
+    from .fetch import USER_AGENT, FetchError, user_agent
 
     if args.talk_ids:
         talk_ids = read_talk_ids(args.talk_ids)
@@ -281,7 +282,7 @@ def _crawl(args) -> int:
 
 
 def _sample(args) -> int:
-    from .sample import SAMPLE_NOTICE, write_sample
+    from .fixtures.sample import SAMPLE_NOTICE, write_sample
 
     print(SAMPLE_NOTICE, file=sys.stderr)
     stats = write_sample(args.out)
@@ -290,7 +291,7 @@ def _sample(args) -> int:
 
 
 def _synth(args) -> int:
-    from .synthetic import generate_store
+    from .fixtures.synthetic import generate_store
 
     stats = generate_store(args.out, args.talks, seed=args.seed, num_languages=args.languages,
                            cues_per_track=args.cues, workers=args.workers, progress=True)

@@ -1,4 +1,5 @@
-"""Read stage for a raw store: ``RAW/<talk_id>/{meta.json, <lang>.json, <lang>.vtt[.N]}``.
+"""Read stage for a raw store: ``RAW/<talk_id>/{meta.json, <lang>.json, <lang>.vtt[.N]}``
+(the layout and its names: :mod:`builder.rawstore`).
 
 A store comes from a days-long crawl or from someone else's dump, so everything in it is
 untrusted, and this module is its edge: one bad file costs that file (a :class:`Skip` with a
@@ -22,22 +23,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from collections import defaultdict
 from pathlib import Path
 
 from . import languages
 from .parse import MAX_FILE_BYTES, InputError, decode, parse_transcript_json, parse_vtt_chunks, unicode_problem
+from .rawstore import LANG_FILE, META_FIELDS, META_FILE, SYNTHETIC_MARKER, TALK_DIR
 from .records import Skip, Talk, Track
 
-SYNTHETIC_MARKER = ".synthetic.json"
-TALK_DIR = re.compile(r"[1-9][0-9]{0,9}")  # use with fullmatch
-LANG_FILE = re.compile(r"(?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2})\.(?P<ext>json|vtt)(?:\.(?P<chunk>[0-9]{1,4}))?")
-META_FIELDS = {
-    "id": int, "slug": str, "title": str, "speaker": str, "published": str, "description": str,
-    "topics": list, "languages": list, "duration_s": int, "url": str,
-}
 _FILE_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
                stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}  # links are resolved first
 
@@ -135,7 +129,7 @@ def read_talk(folder: Path, wanted: frozenset[str] | None = None, root: Path | N
     vtt_chunks: dict[str, dict[int, list[Path]]] = defaultdict(lambda: defaultdict(list))
     unknown: dict[str, str] = {}
     for path in sorted(folder.iterdir(), key=lambda p: os.fsencode(p.name)):
-        if path.name == "meta.json" or path.name.startswith("."):
+        if path.name == META_FILE or path.name.startswith("."):
             continue
         match = LANG_FILE.fullmatch(path.name)
         if not match:
@@ -172,7 +166,7 @@ def read_talk(folder: Path, wanted: frozenset[str] | None = None, root: Path | N
                                        f"another file for {code}: kept {files[0].name}") for path in other]
                 break
 
-    meta, meta_skips = read_meta(folder / "meta.json", talk_id, root)
+    meta, meta_skips = read_meta(folder / META_FILE, talk_id, root)
     skips += meta_skips
     if len(tracks) < 2:
         reason = "single_language" if tracks else "no_usable_track"
@@ -232,13 +226,13 @@ def read_meta(path: Path, talk_id: int, root: Path | None = None) -> tuple[dict,
     try:  # a file that cannot be read keeps read_file's reason, as a track file does
         data = read_file(path, path.parent.parent if root is None else root)
     except InputError as exc:
-        return {}, [Skip("track", exc.reason, talk_id, path="meta.json", detail=exc.detail)]
+        return {}, [Skip("track", exc.reason, talk_id, path=META_FILE, detail=exc.detail)]
     try:
         doc = json.loads(decode(data, "json"))
         if not isinstance(doc, dict):
             raise InputError("malformed_meta", "not a JSON object")
     except (InputError, json.JSONDecodeError, RecursionError) as exc:
-        return {}, [Skip("track", "malformed_meta", talk_id, path="meta.json", detail=str(exc))]
+        return {}, [Skip("track", "malformed_meta", talk_id, path=META_FILE, detail=str(exc))]
     meta = {key: doc[key] for key, kind in META_FIELDS.items() if isinstance(doc.get(key), kind)}
     for key in ("topics", "languages"):
         if key in meta:
@@ -248,5 +242,5 @@ def read_meta(path: Path, talk_id: int, root: Path | None = None) -> tuple[dict,
         problem = unicode_problem(json.dumps(meta[key], ensure_ascii=False))
         if problem:
             del meta[key]
-            skips.append(Skip("track", "malformed_meta", talk_id, path="meta.json", detail=f"field {key!r} left out: {problem}"))
+            skips.append(Skip("track", "malformed_meta", talk_id, path=META_FILE, detail=f"field {key!r} left out: {problem}"))
     return meta, skips

@@ -24,7 +24,8 @@ from . import languages
 from .clean import normalize
 from .parse import MtevalDoc, parse_mteval
 from .records import Cue, InputError, Skip, Talk, Track
-from .store import TALK_DIR, read_file
+from .rawstore import TALK_DIR
+from .store import read_file
 
 PAIR_FILE = re.compile(
     r"^(?P<prefix>.+)\.(?P<a>[a-z]{2,3}(?:-[a-z]+)?)-(?P<b>[a-z]{2,3}(?:-[a-z]+)?)\.(?P<lang>[a-z]{2,3}(?:-[a-z]+)?)\.xml$"

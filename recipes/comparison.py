@@ -200,7 +200,7 @@ def write_comparison(arms, control: str, args, deliberate: dict, failures: dict,
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = build_comparison(arms, control, args, deliberate, failures, scored, records)
-    from builder.crawl import write_atomic
+    from builder.rawstore import write_atomic
 
     write_atomic(out / COMPARISON_JSON, (json.dumps(table, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
     write_atomic(out / COMPARISON_MD, comparison_markdown(table).encode("utf-8"))

@@ -96,7 +96,7 @@ def resolve_corpus(dataset_name: str, build_smoke_corpus: bool = False) -> str:
     if not report.is_file() or json.loads(report.read_text(encoding="utf-8")).get("format_version") != FORMAT_VERSION:
         source = SHARED_TED_SAMPLE
         if not source.is_dir():
-            from builder.sample import write_sample
+            from builder.fixtures.sample import write_sample
 
             source = out.with_name(out.name + "-sample-raw")
             write_sample(source)

@@ -96,7 +96,7 @@ from pathlib import Path
 import yaml
 from trl import TrlParser
 
-from builder.crawl import write_atomic
+from builder.rawstore import write_atomic
 from ted2025 import is_repo_id
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from builder.compose import build_corpus
 from builder.contract import MAX_CONFIGS
 from builder.pairs import pair_names
 from builder.pipeline import BuildSettings
-from builder.sample import write_sample
+from builder.fixtures.sample import write_sample
 from dataset_card import figures as card_figures
 from dataset_card import write_card
 

@@ -19,11 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import crawl as crawl_module
+from builder import ted_api
 from builder.cli import main as cli
-from builder.crawl import (
-    USER_AGENT, CrawlConfig, Fetcher, FetchError, Manifest, RunLog, check_slug, crawl, parse_id_range, parse_rss,
-    parse_video, pause_note, read_talk_ids, retry_after_s, write_atomic,
-)
+from builder.crawl import CrawlConfig, crawl, parse_id_range, read_talk_ids
+from builder.crawl_state import Manifest, RunLog
+from builder.fetch import USER_AGENT, Fetcher, FetchError, pause_note, retry_after_s
+from builder.rawstore import write_atomic
+from builder.ted_api import check_slug, parse_rss, parse_video
 from builder.parse import parse_transcript_json
 from builder.pipeline import BuildSettings, build
 from builder.records import InputError
@@ -255,8 +257,8 @@ def test_metadata_parsing_never_crashes_and_never_yields_an_unsafe_name(doc):
     except (InputError, FetchError):
         return
     if meta is not None:
-        assert crawl_module.SLUG.fullmatch(meta["slug"])
-        assert all(crawl_module.ted_language(code) for code in meta["languages"])
+        assert ted_api.SLUG.fullmatch(meta["slug"])
+        assert all(ted_api.ted_language(code) for code in meta["languages"])
         crawl_module.meta_bytes(meta).decode("utf-8")  # valid Unicode: no lone surrogate survives
 
 
@@ -312,7 +314,7 @@ def test_lone_surrogates_never_reach_the_store(tmp_path):
 def test_names_with_a_trailing_newline_are_refused(tmp_path):
     with pytest.raises(FetchError, match="unsafe_slug"):
         check_slug("talk_9008\n")
-    assert crawl_module.ted_language("en\n") is None and crawl_module.ted_language("en") is not None
+    assert ted_api.ted_language("en\n") is None and ted_api.ted_language("en") is not None
     feed = b'<rss><channel><item><link>https://www.ted.com/talks/a_b%0A</link></item></channel></rss>'
     assert parse_rss(feed) == [(None, None)]
     path = tmp_path / "manifest.json"

@@ -24,7 +24,7 @@ from builder.cli import main as cli
 from builder.compose import build_corpus
 from builder.pipeline import BuildSettings
 from builder.push import local_files
-from builder.sample import write_sample
+from builder.fixtures.sample import write_sample
 from dataset_card import write_card
 from hub_server import HubServer, Response, hub_environment
 

@@ -14,10 +14,12 @@ from pathlib import Path
 import pycld2
 import pytest
 
-from builder import languages, store, synthetic
+from builder import languages, store
+from builder.fixtures import cldr, plan, render, synthetic
+from builder.fixtures.plan import SyntheticConfig
+from builder.fixtures.sample import SAMPLE_NOTICE, sample_config, write_sample
+from builder.fixtures.synthetic import generate_store
 from builder.parse import parse_transcript_json
-from builder.sample import SAMPLE_NOTICE, sample_config, write_sample
-from builder.synthetic import SyntheticConfig, generate_store
 
 SMALL = dict(seed=7, num_languages=60, cues_per_track=40)  # ranks: ar 4, ru 8, ja 11, de 20, kmr 35, yue 51
 SOUND_TAG = re.compile(r"[(（][^)）]*[)）]")
@@ -71,7 +73,7 @@ def test_same_arguments_same_bytes_with_any_number_of_workers(small_store, tmp_p
 def test_bytes_do_not_depend_on_the_process(tmp_path):
     """Nothing may hang on str hashing (PYTHONHASHSEED) or on what the process built before."""
     script = (
-        "import sys; from pathlib import Path; from builder.synthetic import generate_store; "
+        "import sys; from pathlib import Path; from builder.fixtures.synthetic import generate_store; "
         "generate_store(Path(sys.argv[1]), 3, seed=5, num_languages=12, cues_per_track=12)"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -169,8 +171,8 @@ def test_start_times_strictly_increase_within_a_track(small_store):
 
 def test_every_track_has_the_talks_paragraphs_and_ends_in_applause(small_store):
     root, _ = small_store
-    sentences = SMALL["cues_per_track"] / synthetic.CUES_PER_SENTENCE
-    low, high = synthetic.SENTENCES_PER_PARAGRAPH
+    sentences = SMALL["cues_per_track"] / plan.CUES_PER_SENTENCE
+    low, high = plan.SENTENCES_PER_PARAGRAPH
     for folder in talk_folders(root):
         tracks = tracks_of(folder)
         assert len({len(p) for p in tracks.values()}) == 1  # paragraphs are the talk's, not a language's
@@ -183,7 +185,7 @@ def test_every_track_has_the_talks_paragraphs_and_ends_in_applause(small_store):
 
 def test_long_tail_of_languages_per_talk():
     config = SyntheticConfig(300, language_codes=languages.CODES[:113])
-    plans = [synthetic.plan_languages(config, talk_id) for talk_id in synthetic.plan_talk_ids(config)]
+    plans = [plan.plan_languages(config, talk_id) for talk_id in plan.plan_talk_ids(config)]
     share = Counter(code for plan in plans for code in plan)
     sizes = [len(plan) for plan in plans]
     codes = config.language_codes
@@ -198,9 +200,9 @@ def test_long_tail_of_languages_per_talk():
 
 
 def test_talk_ids_are_unique_sparse_and_seeded():
-    ids = synthetic.plan_talk_ids(SyntheticConfig(500))
+    ids = plan.plan_talk_ids(SyntheticConfig(500))
     assert ids == sorted(set(ids)) and ids[0] >= 1 and ids[-1] > 10 * len(ids)
-    assert ids != synthetic.plan_talk_ids(SyntheticConfig(500, seed=1))
+    assert ids != plan.plan_talk_ids(SyntheticConfig(500, seed=1))
 
 
 def test_meta_languages_are_the_planned_ones(small_store):
@@ -208,7 +210,7 @@ def test_meta_languages_are_the_planned_ones(small_store):
     config = SyntheticConfig(12, SMALL["seed"], languages.CODES[: SMALL["num_languages"]], SMALL["cues_per_track"])
     for folder in talk_folders(root):
         meta = json.loads((folder / "meta.json").read_bytes())
-        planned = synthetic.plan_languages(config, int(folder.name))
+        planned = plan.plan_languages(config, int(folder.name))
         assert meta["languages"] == [languages.get(code).ted_code for code in planned]
 
 
@@ -224,7 +226,7 @@ def test_cue_counts_are_near_cues_per_track(small_store):
 
 def test_default_talk_has_about_150_cues_per_language():
     config = SyntheticConfig(2, language_codes=languages.CODES[:113])
-    files = synthetic.render_talk(config, synthetic.plan_talk_ids(config)[0])
+    files = render.render_talk(config, plan.plan_talk_ids(config)[0])
     counts = [data.count(b'"time":') for name, data in files.items() if name != "meta.json"]
     assert abs(statistics.mean(counts) / 150 - 1) < 0.15
 
@@ -241,7 +243,7 @@ def test_languages_share_a_timeline_but_rarely_a_timestamp(small_store):
         total += len(flat(tracks["de"]))
         # Paragraphs start with a sentence: every language starts it within its offset + jitter.
         for en_paragraph, de_paragraph in zip(tracks["en"], tracks["de"]):
-            assert abs(en_paragraph[0]["time"] - de_paragraph[0]["time"]) <= 2 * (90 + synthetic.TIME_JITTER_MS)
+            assert abs(en_paragraph[0]["time"] - de_paragraph[0]["time"]) <= 2 * (90 + plan.TIME_JITTER_MS)
     assert total > 100
     assert equal / total < 0.05
 
@@ -314,8 +316,8 @@ def test_cld2_recognises_the_language(small_store, code):
 
 
 def test_same_concepts_in_every_language():
-    items = ((0, synthetic.concept_keys()[0].index("DE")), (8, 2))  # Germany, March
-    en, de, ja = (synthetic.vocabulary(code).sentence(items, 1) for code in ("en", "de", "ja"))
+    items = ((0, cldr.concept_keys()[0].index("DE")), (8, 2))  # Germany, March
+    en, de, ja = (cldr.vocabulary(code).sentence(items, 1) for code in ("en", "de", "ja"))
     assert en == "Germany and March?"
     assert de == "Deutschland und März?"
     assert ja == "ドイツ、3月？"
@@ -327,11 +329,11 @@ def test_same_concepts_in_every_language():
      ("sr", "sr_Latn"), ("sh", "sr_Latn"), ("fr-ca", "fr_CA"), ("tl", "fil"), ("kmr", None), ("tlh", None)],
 )
 def test_babel_locale_follows_teds_script_and_region(code, locale):
-    assert synthetic.babel_locale(languages.get(code)) == locale
+    assert cldr.babel_locale(languages.get(code)) == locale
 
 
 def test_languages_babel_lacks_get_pseudo_words_in_their_script():
-    vocab = synthetic.vocabulary("inh")  # Ingush: Cyrillic, not in Babel
+    vocab = cldr.vocabulary("inh")  # Ingush: Cyrillic, not in Babel
     assert vocab.locale is None and not any(map(any, vocab.real))
     words = "".join(vocab.phrases[0][:20]).replace(" ", "")
     assert all("\u0400" <= ch <= "\u04ff" for ch in words)
@@ -352,8 +354,8 @@ def test_config_is_checked():
 def test_sample_is_small_cldr_only_and_says_it_is_synthetic(sample_store):
     root, stats = sample_store
     config = sample_config()
-    cldr = set(synthetic.cldr_languages())
-    assert stats.talks == 12 and set(stats.languages) <= cldr
+    cldr_codes = set(cldr.cldr_languages())
+    assert stats.talks == 12 and set(stats.languages) <= cldr_codes
     for folder in talk_folders(root):
         meta = json.loads((folder / "meta.json").read_bytes())
         assert meta["title"].startswith("SYNTHETIC SAMPLE talk") and "not a TED talk" in meta["title"]
@@ -361,7 +363,7 @@ def test_sample_is_small_cldr_only_and_says_it_is_synthetic(sample_store):
         assert 20 <= len(tracks) <= 40
         assert all(15 <= len(flat(p)) <= 50 for p in tracks.values())
     for code in config.language_codes:  # every phrase is CLDR text: no pseudo-words anywhere
-        assert all(map(all, synthetic.vocabulary(code).real))
+        assert all(map(all, cldr.vocabulary(code).real))
     assert "SYNTHETIC" in SAMPLE_NOTICE and "CLDR" in SAMPLE_NOTICE and "Unicode License" in SAMPLE_NOTICE
 
 

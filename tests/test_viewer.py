@@ -24,7 +24,7 @@ from huggingface_hub import DatasetCard, DatasetCardData, metadata_load
 
 from builder.compose import build_corpus
 from builder.pipeline import BuildSettings
-from builder.sample import write_sample
+from builder.fixtures.sample import write_sample
 
 MAX_ROW_GROUP_BYTES = 100 * 1024 * 1024  # the viewer's limit on a row group, uncompressed
 

@@ -45,7 +45,7 @@ def cldr_texts(registry_only: bool = True) -> Iterator[str]:
     from babel import localedata
 
     from builder import languages
-    from builder.synthetic import babel_locale
+    from builder.fixtures.cldr import babel_locale
 
     if registry_only:
         locales = dict.fromkeys(filter(None, (babel_locale(lang) for lang in languages.LANGUAGES)))
