@@ -521,7 +521,7 @@ def check_data(steps: list[Step], cache: set[int] | None = None) -> None:
                 ["--config", str(step.config_file), *extra]
             )
             if step.kind == "eval":
-                from recipes.eval import check_device
+                from recipes.device import check_device
 
                 check_device(script_args.device_profile)
                 continue

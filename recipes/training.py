@@ -3,8 +3,9 @@ work, the run record, the model card and resuming.
 
 Bad input fails here, before a model or a corpus is read: an unknown language or an empty subset
 (when the arguments are parsed), a GPU profile asking for bf16 or 4-bit on a machine without CUDA
-(before SFTConfig is even built, since transformers would reject bf16 there with a message that
-names neither the config nor the fix), and 4-bit weights without LoRA.
+(:func:`recipes.device.check_device`, the rule evaluation shares; before SFTConfig is even built,
+since transformers would reject bf16 there with a message that names neither the config nor the
+fix), and 4-bit weights without LoRA.
 """
 
 from __future__ import annotations
@@ -20,18 +21,14 @@ from pathlib import Path
 from trl import ScriptArguments, SFTTrainer, TrlParser
 
 from recipes import data
+from recipes.device import DEVICE_PROFILES, DeviceProfileError, check_device  # noqa: F401 (DeviceProfileError: re-exported)
 from ted2025 import is_repo_id
 
 logger = logging.getLogger(__name__)
 
 RUN_RECORD = "ted2025_run.json"
 DATA_CACHE = "_ted2025_data"  # in output_dir; "_*" is never pushed to the Hub
-DEVICE_PROFILES = ("gpu", "cpu")
 VERSIONED = ("ted2025", "torch", "transformers", "trl", "peft", "accelerate", "bitsandbytes", "datasets", "tokenizers")
-
-
-class DeviceProfileError(RuntimeError):
-    """The config asks for hardware features this machine lacks."""
 
 
 @dataclass
@@ -121,29 +118,20 @@ class RecipeParser(TrlParser):
 
     def parse_args_into_dataclasses(self, args=None, **kwargs):
         values, _ = self.parse_known_args(args=args)
-        check_hardware(values.device_profile, values.bf16, values.load_in_4bit, values.load_in_8bit, values.use_peft)
+        check_quantized_training(values)
+        check_device(values.device_profile, values)
         return super().parse_args_into_dataclasses(args=args, **kwargs)
 
 
-def check_hardware(device_profile: str, bf16, load_in_4bit, load_in_8bit, use_peft) -> None:
-    import torch
-
-    if (load_in_4bit or load_in_8bit) and not use_peft:
+def check_quantized_training(model_args) -> None:
+    if (model_args.load_in_4bit or model_args.load_in_8bit) and not model_args.use_peft:
         raise ValueError("quantized weights cannot be trained directly: use QLoRA (use_peft: true) or drop load_in_4bit/8bit")
-    if device_profile == "gpu" and not torch.cuda.is_available():
-        wanted = [name for name, on in (("bf16", bf16), ("load_in_4bit", load_in_4bit), ("load_in_8bit", load_in_8bit)) if on]
-        if wanted:
-            raise DeviceProfileError(
-                f"this config is a GPU profile and asks for {' and '.join(wanted)}, but no CUDA device is visible. "
-                "Run it on a GPU machine, or use the CPU smoke configs (recipes/smoke/*.yaml, device_profile: cpu)"
-            )
 
 
 def check_before_loading(script_args, training_args, model_args) -> None:
-    """The same checks for callers that build the dataclasses themselves (tests, notebooks)."""
-    check_hardware(
-        script_args.device_profile, training_args.bf16, model_args.load_in_4bit, model_args.load_in_8bit, model_args.use_peft
-    )
+    """The parser's checks, for callers that build the dataclasses themselves (tests, notebooks)."""
+    check_quantized_training(model_args)
+    check_device(script_args.device_profile, training_args, model_args)
 
 
 def set_model_init_kwargs(training_args, model_args) -> None:
