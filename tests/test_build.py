@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -199,17 +201,38 @@ def test_a_stray_xml_file_does_not_make_a_raw_store_wit3(tmp_path):
 
 
 def test_an_error_mid_build_stops_the_workers_and_leaves_nothing(tmp_path, monkeypatch):
+    """Real worker processes (the build's fork Pool): each records the talks it finished in a file.
+    The main process fails on the first result; the workers must be stopped then, not left to
+    finish the rest of the corpus (what pool.close() alone would let them do)."""
     import builder.pipeline as pipeline
 
-    store = write_store(tmp_path / "raw", {i: dict(GOOD) for i in range(1, 30)})
+    talks = 40
+    store = write_store(tmp_path / "raw", {i: dict(GOOD) for i in range(1, talks + 1)})
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    real_build_talk = pipeline.build_talk
+
+    def slow_build_talk(talk, settings):  # runs in a worker: the first chunk fast, then slowly
+        result = real_build_talk(talk, settings)
+        if talk.talk_id > 4:
+            time.sleep(0.1)
+        (finished / str(talk.talk_id)).write_text(str(os.getpid()))
+        return result
+
     calls = []
 
-    def failing_assign(talk_id, splits):
+    def failing_assign(talk_id, splits):  # runs in the main process, on the first result
         calls.append(talk_id)
         raise RuntimeError("disk full")
 
+    monkeypatch.setattr(pipeline, "build_talk", slow_build_talk)
     monkeypatch.setattr(pipeline, "assign", failing_assign)
     with pytest.raises(RuntimeError, match="disk full"):
         build(store, tmp_path / "out", workers=2, progress=False)
-    assert len(calls) == 1
+    assert calls == [1]
+    workers = {path.read_text() for path in finished.iterdir()}
+    assert workers and str(os.getpid()) not in workers, "the talks ran in worker processes"
+    time.sleep(0.5)  # a worker still alive would go on finishing talks now
+    done = len(list(finished.iterdir()))
+    assert done <= talks // 2, f"the workers finished {done} of {talks} talks after the error"
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
