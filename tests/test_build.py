@@ -161,26 +161,6 @@ def test_cli_rejects_bad_arguments(capsys):
     assert cli(["build", "--source", "/nonexistent", "--out", "/tmp/never"]) == 2
 
 
-def test_length_prior_is_relative_to_the_pivot_language():
-    from builder.clean import CellFilter, FilterSettings
-
-    f = CellFilter(FilterSettings(langid=False), pivot="zh-cn")
-    chinese = "我们今天用自己的免疫系统来治愈伤口和疤痕。"  # 21 characters
-    german = "Wir heilen heute Wunden und Narben mit unserem eigenen Immunsystem."  # 67 characters
-    assert f.check("de", german, chinese) is None
-
-
-def test_a_cell_dropped_for_another_reason_does_not_make_later_ones_duplicates():
-    from builder.clean import CellFilter, FilterSettings
-
-    f = CellFilter(FilterSettings(langid=False), pivot="en")
-    assert f.check("de", "Ja.", "This is a very long English sentence, far longer than one word.") == "length_ratio"
-    assert f.check("de", "Ja.", "Yes.") is None
-    assert f.check("de", "Ja.", "Yes.") == "duplicate_in_talk"
-    with pytest.raises(ValueError, match="length_ratio"):
-        FilterSettings(length_ratio=0.5)
-
-
 def test_deeply_nested_json_is_a_counted_skip(tmp_path):
     deep = b"[" * 100_000 + b"]" * 100_000
     store = write_store(tmp_path / "raw", {1: GOOD | {"es.json": deep, "meta.json": deep}})
