@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
+from conftest import write_store
 
 SENTENCES = {
     "en": ["We heal wounds with our immune system today.", "Materials instruct the cells to grow new tissue."],
@@ -28,15 +29,6 @@ def transcript(code: str, offset_ms: int = 0) -> bytes:
     texts = [f"{text[:-1]} {i // 2}." for i, text in enumerate(SENTENCES[code] * 3)]
     cues = [{"time": i * 3000 + offset_ms, "text": text} for i, text in enumerate(texts)]
     return json.dumps({"paragraphs": [{"cues": cues}]}).encode()
-
-
-def write_store(root: Path, talks: dict[int, dict[str, bytes]]) -> Path:
-    for talk_id, files in talks.items():
-        folder = root / str(talk_id)
-        folder.mkdir(parents=True)
-        for name, data in files.items():
-            (folder / name).write_bytes(data)
-    return root
 
 
 def data_rows(out: Path) -> list[dict]:

@@ -10,9 +10,7 @@ from ../shared's real TED sample (or the demo sample without it)."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml  # noqa: E402
 from sacrebleu.metrics import BLEU, CHRF  # noqa: E402
 
 from builder import languages as registry  # noqa: E402
+from conftest import run  # noqa: E402
 from hub_server import HubServer, hub_environment  # noqa: E402
 from recipes import data  # noqa: E402
 from recipes import eval as evaluation  # noqa: E402
@@ -37,27 +36,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SMOKE_CONFIG = REPO_ROOT / "recipes" / "smoke" / "eval.yaml"
 SMOKE_CORPUS = REPO_ROOT / ".cache" / "ted2025" / "smoke-corpus"  # what the smoke YAMLs name
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 TOKEN = "hf_loopbackSecret0123456789abcdefXYZ"
-
-
-def run(command: list[str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    return result
 
 
 @pytest.fixture(scope="session")
 def corpus() -> str:
     return data.resolve_corpus(str(SMOKE_CORPUS), build_smoke_corpus=True)
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory) -> str:
-    """`python recipes/smoke/make_tiny_model.py TINY`, as the README writes it."""
-    out = tmp_path_factory.mktemp("tiny") / "TINY"
-    run([sys.executable, "recipes/smoke/make_tiny_model.py", str(out)])
-    return str(out)
 
 
 @pytest.fixture(scope="session")
