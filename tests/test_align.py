@@ -76,20 +76,6 @@ def test_language_missing_a_stretch_gets_nulls_there():
     assert texts(segments, "ko") == ["a.", None, "c."]
 
 
-def test_sentence_units_interpolate_and_mark_certain_edges():
-    cues = [Cue(0, 4000, "One two. Three"), Cue(4000, 8000, "four five.")]
-    units = sentence_units(cues)
-    assert [u.text for u in units] == ["One two.", "Three four five."]
-    assert units[0].start == 0 and 0 < units[0].end < 4000
-    assert units[0].core_end == 0  # ends inside cue 0: only its start is certain
-    assert units[1].core_start == 4000 and units[1].core_end == 8000
-
-
-def test_unpunctuated_track_falls_back_to_cue_units():
-    cues = [Cue(i * 1000, i * 1000 + 900, f"คำ {i}") for i in range(20)]
-    assert len(sentence_units(cues)) == 20
-
-
 @st.composite
 def tracks(draw):
     n_languages = draw(st.integers(2, 5))
@@ -125,16 +111,6 @@ def test_merge_quorum_trades_a_lone_merge_for_a_counted_conflict():
     assert texts(fine, "en") == ["A.", "B.", "C."]
     assert [s.conflicts for s in fine] == [{"vi"}, {"vi"}, set()]
     assert texts(fine, "vi") == ["ab.", None, "c."]
-
-
-def test_sentence_ends_across_scripts():
-    def cuts(text, script="Latn"):
-        return [u.text for u in sentence_units([Cue(0, 1000, text)], script)]
-
-    assert cuts("Am 5. März 2024 begann es. Dann kam Dr. Müller.") == ["Am 5. März 2024 begann es.", "Dann kam Dr. Müller."]
-    assert cuts("Բարև։ Ինչպես ես։") == ["Բարև։", "Ինչպես ես։"]
-    assert cuts("Τι κάνεις; Καλά.", "Grek") == ["Τι κάνεις;", "Καλά."]
-    assert cuts("First; second.") == ["First; second."]
 
 
 # The shape of a real Korean track (talk 200): one "sentence" 35.0-56.0 s whose translator

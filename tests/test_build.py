@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
+from conftest import write_store
 
 SENTENCES = {
     "en": ["We heal wounds with our immune system today.", "Materials instruct the cells to grow new tissue."],
@@ -26,15 +29,6 @@ def transcript(code: str, offset_ms: int = 0) -> bytes:
     texts = [f"{text[:-1]} {i // 2}." for i, text in enumerate(SENTENCES[code] * 3)]
     cues = [{"time": i * 3000 + offset_ms, "text": text} for i, text in enumerate(texts)]
     return json.dumps({"paragraphs": [{"cues": cues}]}).encode()
-
-
-def write_store(root: Path, talks: dict[int, dict[str, bytes]]) -> Path:
-    for talk_id, files in talks.items():
-        folder = root / str(talk_id)
-        folder.mkdir(parents=True)
-        for name, data in files.items():
-            (folder / name).write_bytes(data)
-    return root
 
 
 def data_rows(out: Path) -> list[dict]:
@@ -159,26 +153,6 @@ def test_cli_rejects_bad_arguments(capsys):
     assert cli(["build", "--source", "/nonexistent", "--out", "/tmp/never"]) == 2
 
 
-def test_length_prior_is_relative_to_the_pivot_language():
-    from builder.clean import CellFilter, FilterSettings
-
-    f = CellFilter(FilterSettings(langid=False), pivot="zh-cn")
-    chinese = "我们今天用自己的免疫系统来治愈伤口和疤痕。"  # 21 characters
-    german = "Wir heilen heute Wunden und Narben mit unserem eigenen Immunsystem."  # 67 characters
-    assert f.check("de", german, chinese) is None
-
-
-def test_a_cell_dropped_for_another_reason_does_not_make_later_ones_duplicates():
-    from builder.clean import CellFilter, FilterSettings
-
-    f = CellFilter(FilterSettings(langid=False), pivot="en")
-    assert f.check("de", "Ja.", "This is a very long English sentence, far longer than one word.") == "length_ratio"
-    assert f.check("de", "Ja.", "Yes.") is None
-    assert f.check("de", "Ja.", "Yes.") == "duplicate_in_talk"
-    with pytest.raises(ValueError, match="length_ratio"):
-        FilterSettings(length_ratio=0.5)
-
-
 def test_deeply_nested_json_is_a_counted_skip(tmp_path):
     deep = b"[" * 100_000 + b"]" * 100_000
     store = write_store(tmp_path / "raw", {1: GOOD | {"es.json": deep, "meta.json": deep}})
@@ -199,17 +173,38 @@ def test_a_stray_xml_file_does_not_make_a_raw_store_wit3(tmp_path):
 
 
 def test_an_error_mid_build_stops_the_workers_and_leaves_nothing(tmp_path, monkeypatch):
+    """Real worker processes (the build's fork Pool): each records the talks it finished in a file.
+    The main process fails on the first result; the workers must be stopped then, not left to
+    finish the rest of the corpus (what pool.close() alone would let them do)."""
     import builder.pipeline as pipeline
 
-    store = write_store(tmp_path / "raw", {i: dict(GOOD) for i in range(1, 30)})
+    talks = 40
+    store = write_store(tmp_path / "raw", {i: dict(GOOD) for i in range(1, talks + 1)})
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    real_build_talk = pipeline.build_talk
+
+    def slow_build_talk(talk, settings):  # runs in a worker: the first chunk fast, then slowly
+        result = real_build_talk(talk, settings)
+        if talk.talk_id > 4:
+            time.sleep(0.1)
+        (finished / str(talk.talk_id)).write_text(str(os.getpid()))
+        return result
+
     calls = []
 
-    def failing_assign(talk_id, splits):
+    def failing_assign(talk_id, splits):  # runs in the main process, on the first result
         calls.append(talk_id)
         raise RuntimeError("disk full")
 
+    monkeypatch.setattr(pipeline, "build_talk", slow_build_talk)
     monkeypatch.setattr(pipeline, "assign", failing_assign)
     with pytest.raises(RuntimeError, match="disk full"):
         build(store, tmp_path / "out", workers=2, progress=False)
-    assert len(calls) == 1
+    assert calls == [1]
+    workers = {path.read_text() for path in finished.iterdir()}
+    assert workers and str(os.getpid()) not in workers, "the talks ran in worker processes"
+    time.sleep(0.5)  # a worker still alive would go on finishing talks now
+    done = len(list(finished.iterdir()))
+    assert done <= talks // 2, f"the workers finished {done} of {talks} talks after the error"
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))

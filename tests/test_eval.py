@@ -1,8 +1,8 @@
 """recipes/eval.py on a CPU: the README command end to end (the tiny smoke model and its SFT adapter,
 on the smoke corpus's test split, with the local lm-eval task and the probe), the scores against
-sacrebleu, the probe's two reference points (identical inputs: 1.0; shuffled pairs: chance), a
-generated FLORES-layout folder, the errors raised before any model loads, and the push to the
-loopback Hub.
+sacrebleu, the probe's reference points (identical inputs: 1.0; aligned translations far above
+chance; shuffled pairs and uninformative embeddings at chance), a generated FLORES-layout folder,
+the errors raised before any model loads, and the push to the loopback Hub.
 
 Nothing is downloaded: the model is made by recipes/smoke/make_tiny_model.py, the corpus is built
 from ../shared's real TED sample (or the demo sample without it)."""
@@ -10,9 +10,7 @@ from ../shared's real TED sample (or the demo sample without it)."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml  # noqa: E402
 from sacrebleu.metrics import BLEU, CHRF  # noqa: E402
 
 from builder import languages as registry  # noqa: E402
+from conftest import run  # noqa: E402
 from hub_server import HubServer, hub_environment  # noqa: E402
 from recipes import data  # noqa: E402
 from recipes import eval as evaluation  # noqa: E402
@@ -37,27 +36,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SMOKE_CONFIG = REPO_ROOT / "recipes" / "smoke" / "eval.yaml"
 SMOKE_CORPUS = REPO_ROOT / ".cache" / "ted2025" / "smoke-corpus"  # what the smoke YAMLs name
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 TOKEN = "hf_loopbackSecret0123456789abcdefXYZ"
-
-
-def run(command: list[str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    return result
 
 
 @pytest.fixture(scope="session")
 def corpus() -> str:
     return data.resolve_corpus(str(SMOKE_CORPUS), build_smoke_corpus=True)
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory) -> str:
-    """`python recipes/smoke/make_tiny_model.py TINY`, as the README writes it."""
-    out = tmp_path_factory.mktemp("tiny") / "TINY"
-    run([sys.executable, "recipes/smoke/make_tiny_model.py", str(out)])
-    return str(out)
 
 
 @pytest.fixture(scope="session")
@@ -185,33 +169,76 @@ def test_probe_functions_on_synthetic_embeddings():
     assert evaluation.retrieval_accuracy(points, points) == 1.0
     derangement = torch.roll(torch.arange(50), 1)
     assert evaluation.retrieval_accuracy(points, points[derangement]) == 0.0
+    # On a shuffled pairing, embeddings that tell rows apart find exactly the rows the shuffle left in place.
+    rng = random.Random(0)
+    for _ in range(20):
+        order = torch.tensor(rng.sample(range(50), 50))
+        assert evaluation.retrieval_accuracy(points, points[order]) == pytest.approx((order == torch.arange(50)).float().mean().item())
+    # Translations are near each other, not identical: noisy copies still retrieve far above chance.
+    noisy = points + 0.1 * torch.randn(50, 16, generator=generator)
+    assert evaluation.retrieval_accuracy(points, noisy) >= 0.9 and evaluation.retrieval_accuracy(noisy, points) >= 0.9
+    # Embeddings that carry nothing about the text score at chance, never above.
     independent = [evaluation.retrieval_accuracy(torch.randn(50, 16, generator=generator), torch.randn(50, 16, generator=generator))
                    for _ in range(200)]
-    assert abs(sum(independent) / len(independent) - 1 / 50) < 0.01
+    assert abs(sum(independent) / len(independent) - 1 / 50) < 0.01 and max(independent) < 0.9
+    constant = torch.ones(50, 16)
+    assert evaluation.retrieval_accuracy(constant, constant) <= 1 / 50 + 1e-6
     translations, others = evaluation.translation_cosines(points, points)
     assert translations == pytest.approx(1.0) and abs(others) < 0.1
 
 
 def test_probe_identical_inputs_retrieve_perfectly_at_every_layer(tiny_model, corpus):
+    """The same texts pooled twice, in other batches (other padding): a text's embedding is its own,
+    whatever else is in its batch, so every layer retrieves perfectly. (A copy of one tensor would
+    retrieve perfectly for any embeddings at all, noise included.)"""
     model, tokenizer = tiny_model
     texts = evaluation.probe_segments(corpus, parse("--probe_languages", "en-de", "--probe_segments", "24")[0], seed=0)["en"]
     states = evaluation.mean_pooled_states(model, tokenizer, texts, batch_size=8, max_length=128)
     assert states.shape[:2] == (model.config.num_hidden_layers + 1, 24)
-    for layer in evaluation.probe_by_layer({"en": states, "copy": states.clone()}):
+    again = evaluation.mean_pooled_states(model, tokenizer, texts, batch_size=5, max_length=128)
+    for layer in evaluation.probe_by_layer({"en": states, "again": again}):
         assert layer["retrieval_accuracy"] == 1.0 and layer["cosine_translations"] == pytest.approx(1.0, abs=1e-4)
 
 
-def test_probe_on_shuffled_pairs_is_at_chance(tiny_model, corpus):
+def test_probe_is_far_above_chance_on_aligned_pairs_and_at_chance_only_when_shuffled(tiny_model, corpus):
+    """Averaged over random shufflings, retrieval is 1/N for *any* embeddings, so "shuffled pairs
+    are at chance" alone proves nothing. The model's states must score far above chance when the
+    pairs are aligned and fall to the shuffle's fixed points when they are not; embeddings that
+    carry nothing about the text (noise, a constant) must not score above chance."""
     model, tokenizer = tiny_model
-    texts = evaluation.probe_segments(corpus, parse("--probe_languages", "en-de", "--probe_segments", "32")[0], seed=0)
+    n = 32
+    chance = 1 / n
+    texts = evaluation.probe_segments(corpus, parse("--probe_languages", "en-de", "--probe_segments", str(n))[0], seed=0)
     english, german = (evaluation.mean_pooled_states(model, tokenizer, texts[code], 8, 128) for code in ("en", "de"))
+    english_again = evaluation.mean_pooled_states(model, tokenizer, texts["en"], 5, 128)  # other batches, other padding
     rng = random.Random(0)
+    shufflings = [torch.tensor(rng.sample(range(n), n)) for _ in range(20)]
+    derangements = [order for order in (torch.tensor(rng.sample(range(n), n)) for _ in range(200))
+                    if not (order == torch.arange(n)).any()][:20]  # no row left in place
     for layer in range(english.shape[0]):
-        accuracies = []
-        for _ in range(300):  # German rows shuffled: row i is no longer the translation of English row i
-            order = torch.tensor(rng.sample(range(32), 32))
-            accuracies.append(evaluation.retrieval_accuracy(english[layer], german[layer][order]))
-        assert abs(sum(accuracies) / len(accuracies) - 1 / 32) < 0.01, layer
+        assert evaluation.retrieval_accuracy(english[layer], english_again[layer]) == 1.0, layer
+        for order in shufflings:  # the same states, shuffled: only the rows left in place are found
+            fixed = (order == torch.arange(n)).float().mean().item()
+            assert evaluation.retrieval_accuracy(english[layer], english_again[layer][order]) == pytest.approx(fixed), layer
+
+    # English and German: even random weights share names, numbers and subwords between translations.
+    aligned = evaluation.probe_by_layer({"en": english, "de": german})
+    for layer in aligned:
+        assert layer["retrieval_accuracy"] >= 2 * chance, layer
+        assert layer["cosine_translations"] > layer["cosine_non_translations"], layer
+    shuffled = [evaluation.probe_by_layer({"en": english, "de": german[:, order]}) for order in derangements]
+    for layer in range(english.shape[0]):
+        mean_shuffled = sum(draw[layer]["retrieval_accuracy"] for draw in shuffled) / len(shuffled)
+        assert mean_shuffled < 1.5 * chance and mean_shuffled < aligned[layer]["retrieval_accuracy"] / 2, layer
+
+    generator = torch.Generator().manual_seed(0)
+    noise = [evaluation.probe_by_layer({code: torch.randn(english.shape, generator=generator) for code in ("en", "de")})
+             for _ in range(20)]
+    for layer in range(english.shape[0]):
+        mean_noise = sum(draw[layer]["retrieval_accuracy"] for draw in noise) / len(noise)
+        assert mean_noise < 1.5 * chance, layer
+    constant = evaluation.probe_by_layer({"en": torch.ones_like(english), "de": torch.ones_like(german)})
+    assert all(layer["retrieval_accuracy"] <= chance + 1e-4 for layer in constant)
 
 
 # --- FLORES-200 --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ corpus with the tiny model), and so is the runner."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import yaml
 
 pytest.importorskip("trl", reason="the recipes need the `train` extra")
 
+from conftest import ENV  # noqa: E402
 from recipes import comparison, experiment  # noqa: E402
 from recipes.experiment import ExperimentError, make_parser, plan  # noqa: E402
 
@@ -28,15 +28,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = REPO_ROOT / "recipes" / "experiments"
 FAKE = Path(__file__).with_name("fake_recipe.py")
 PAPER_EXPERIMENTS = ("rq1_formats", "rq2_parallelism", "rq3_instructions")
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("tiny") / "TINY"
-    subprocess.run([sys.executable, "recipes/smoke/make_tiny_model.py", str(out)], cwd=REPO_ROOT, env=ENV, check=True,
-                   capture_output=True)
-    return str(out)
 
 
 ARMS = [

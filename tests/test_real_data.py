@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -89,9 +92,16 @@ def test_wit3_build_gives_seven_way_rows(wit3_dir, tmp_path):
     assert report["talks"]["written"] == 23 and report["talks"]["seen"] == 23
 
 
-def test_vtt_build_gives_multiway_rows(vtt_dir, tmp_path):
-    report = build(vtt_dir, tmp_path / "out", BuildSettings(splits={"train": 1.0}), workers=1, progress=False)
-    table = pq.read_table(tmp_path / "out" / "data" / "train-00000-of-00001.parquet")
+@pytest.fixture(scope="module")
+def vtt_build(vtt_dir, tmp_path_factory) -> tuple[dict, Path]:
+    """The shared WebVTT talks built into one train split: (report, corpus folder)."""
+    out = tmp_path_factory.mktemp("vtt-build") / "out"
+    return build(vtt_dir, out, BuildSettings(splits={"train": 1.0}), workers=1, progress=False), out
+
+
+def test_vtt_build_gives_multiway_rows(vtt_dir, vtt_build):
+    report, out = vtt_build
+    table = pq.read_table(out / "data" / "train-00000-of-00001.parquet")
     rows = table.to_pylist()
     talk10 = [r for r in rows if r["talk_id"] == 10]
     assert max(r["num_languages"] for r in talk10) == 15
@@ -106,6 +116,27 @@ def test_vtt_build_gives_multiway_rows(vtt_dir, tmp_path):
     assert report["alignment"]["cuts_total"] == sum(report["alignment"]["cuts"].values()) > 0
 
 
+def test_vtt_build_report_counts_what_the_files_hold(vtt_dir, vtt_build):
+    """The report's cell counts against a count of its own files: the cells of the shards
+    (pyarrow's null counts) and the rows of reports/drops.parquet, talk by talk and in total."""
+    report, out = vtt_build
+    table = pq.read_table(sorted((out / "data").glob("*.parquet")))
+    codes = [name for name in table.column_names if name in languages.CODES]
+    cells = {code: len(table) - table[code].null_count for code in codes}
+    assert report["languages"] == {code: n for code, n in cells.items() if n}
+    assert report["cells"]["kept"] == sum(cells.values()) > 1000
+    assert report["rows"] == len(table)
+    present = [sum(row[code] is not None for code in codes) for row in table.select(codes).to_pylist()]
+    assert table["num_languages"].to_pylist() == present
+    drops = pq.read_table(out / "reports" / "drops.parquet")
+    assert report["cells"]["dropped"] == dict(sorted(Counter(drops["reason"].to_pylist()).items()))
+    for folder in discover(vtt_dir)[0]:  # and talk by talk, as build_talk counts it
+        talk, _ = read_talk(folder)
+        mine = table.filter(pc.equal(table["talk_id"], talk.talk_id))
+        expected = {code: len(mine) - mine[code].null_count for code in codes}
+        assert build_talk(talk, BuildSettings()).counts.cells_kept == Counter({c: n for c, n in expected.items() if n}), talk.talk_id
+
+
 def test_overlap_alignment_beats_exact_timestamps_on_real_vtt(vtt_dir):
     """The reason for the method: exact-timestamp matching loses most German text."""
     talk, _ = read_talk(vtt_dir / "10")
@@ -114,9 +145,6 @@ def test_overlap_alignment_beats_exact_timestamps_on_real_vtt(vtt_dir):
     matched = sum(len(c.text) for c in de if c.start in en_starts) / sum(len(c.text) for c in de)
     assert matched < 0.1
     result = build_talk(talk, BuildSettings())
-    assert result.counts.cells_kept["de"] == result.num_rows - sum(
-        1 for v in result.columns["de"] if v is None
-    )
     de_chars = sum(len(v) for v in result.columns["de"] if v)
     assert de_chars / sum(len(c.text) for c in de) > 0.9
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,27 +21,13 @@ pytest.importorskip("trl", reason="the recipes need the `train` extra")
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
+from conftest import run  # noqa: E402
 from recipes import cpt, data, sft  # noqa: E402
 from recipes.training import DATA_CACHE, RUN_RECORD  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SMOKE_CORPUS = REPO_ROOT / ".cache" / "ted2025" / "smoke-corpus"  # what the smoke YAMLs name
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
-def run(command: list[str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-    return result
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory) -> str:
-    """`python recipes/smoke/make_tiny_model.py TINY`, as the README writes it."""
-    out = tmp_path_factory.mktemp("tiny") / "TINY"
-    run([sys.executable, "recipes/smoke/make_tiny_model.py", str(out)])
-    return str(out)
 
 
 def parse(recipe, tiny: str, output_dir: Path, *extra: str):

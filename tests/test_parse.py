@@ -1,4 +1,4 @@
-"""Parsers and the documented normalisation."""
+"""Parsers: TED transcript JSON and WebVTT chunks, and the reasons they give for bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.clean import CellFilter, FilterSettings, clean_text, language_mismatch, normalize
 from builder.parse import parse_transcript_json, parse_vtt_chunks
 from builder.records import InputError
 
@@ -126,39 +125,3 @@ def test_an_empty_or_header_only_chunk_costs_the_track_wherever_it_is(hole, posi
     with pytest.raises(InputError) as info:
         parse_vtt_chunks(chunks)
     assert info.value.reason == "empty_chunk" and f"chunk {position} of 3" in info.value.detail
-
-
-def test_normalisation_keeps_zwnj_and_removes_invisible_marks():
-    assert normalize("e\u0301\u200b  x\u200e\ty") == "\u00e9 x y"
-    assert normalize("می\u200cخواهم") == "می\u200cخواهم"  # Persian needs ZWNJ
-
-
-@pytest.mark.parametrize("raw, clean, tags", [
-    ("(Applause)", "", 1),
-    ("Thank you. (Applause)", "Thank you.", 1),
-    ("（掌声）谢谢", "谢谢", 1),
-    ("(박수)", "", 1),
-    ("♪ la la ♪", "la la", 2),
-    ("It was (and I mean this) great, really.", "It was great, really.", 1),
-    ("He said (this is a long aside that is not a tag at all) nothing.",
-     "He said (this is a long aside that is not a tag at all) nothing.", 0),
-    ("Numbers (1.5 percent) stay.", "Numbers (1.5 percent) stay.", 0),
-])
-def test_sound_tags(raw, clean, tags):
-    assert clean_text(raw) == (clean, tags)
-
-
-def test_cell_filter_reasons():
-    f = CellFilter(FilterSettings(), pivot="en")
-    assert f.check("de", "", None) == "empty"
-    assert f.check("de", "Das ist ein ganz normaler deutscher Satz über Wunden.", "This is an ordinary English sentence about wounds.") is None
-    assert f.check("de", "Das ist ein ganz normaler deutscher Satz über Wunden.", None) == "duplicate_in_talk"
-    assert f.check("de", "This sentence is plainly written in English and not in German at all.", None) == "langid_mismatch"
-    assert f.check("fr", "Oui.", "This is a much longer English sentence than the French one.") == "length_ratio"
-    assert f.check("zh-cn", "这是一个关于伤口愈合的句子。", "This is a sentence about wound healing.") is None
-
-
-def test_language_id_needs_two_detectors_to_agree():
-    # cld2 alone calls this French sentence Danish; py3langid disagrees, so it is kept
-    assert not language_mismatch("fr", "J'échoue en tant que femme, j'échoue en tant que féministe.", 80)
-    assert language_mismatch("fr", "This sentence is plainly written in English and not in French at all.", 80)
