@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builder.contract import REPORT as BUILD_REPORT
 from builder.contract import SHARD_NAME, alignment_schema, wide_schema
 from builder.write import (
-    BUILD_REPORT, TOOL, BuildLockedError, CorpusWriter, RowStream, SplitShards, beside, check_replaceable, commit,
+    TOOL, BuildLockedError, CorpusWriter, RowStream, SplitShards, beside, check_replaceable, commit,
     is_build, output_lock, recover,
 )
 
