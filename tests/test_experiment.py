@@ -23,6 +23,7 @@ pytest.importorskip("trl", reason="the recipes need the `train` extra")
 from conftest import ENV  # noqa: E402
 from recipes import comparison, experiment  # noqa: E402
 from recipes.experiment import ExperimentError, make_parser, plan  # noqa: E402
+from recipes.runner import steps as runner_steps  # noqa: E402  (a step's command line: SCRIPTS, ACCELERATE)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = REPO_ROOT / "recipes" / "experiments"
@@ -56,8 +57,8 @@ def parse(path: Path, *extra: str):
 @pytest.fixture
 def fake(monkeypatch):
     """Every step is tests/fake_recipe.py, launched without accelerate; returns the calls made."""
-    monkeypatch.setattr(experiment, "SCRIPTS", {kind: FAKE for kind in experiment.STEPS})
-    monkeypatch.setattr(experiment, "ACCELERATE", [sys.executable])
+    monkeypatch.setattr(runner_steps, "SCRIPTS", {kind: FAKE for kind in experiment.STEPS})
+    monkeypatch.setattr(runner_steps, "ACCELERATE", [sys.executable])
     calls = []
 
     def runner(argv, log_file):

@@ -15,6 +15,7 @@ pytest.importorskip("trl", reason="the recipes need the `train` extra")
 
 from builder.languages import UnknownLanguageError  # noqa: E402
 from recipes import cpt, data, sft  # noqa: E402
+from recipes.smoke import corpus as smoke_corpus  # noqa: E402
 from recipes.smoke.make_tiny_model import train_tokenizer  # noqa: E402
 from recipes.training import DeviceProfileError  # noqa: E402
 
@@ -141,7 +142,7 @@ def test_talks_are_given_to_languages_that_have_them():
 
 
 def test_the_demo_sample_is_the_fallback_without_shared_data(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "SHARED_TED_SAMPLE", tmp_path / "absent")
+    monkeypatch.setattr(smoke_corpus, "SHARED_TED_SAMPLE", tmp_path / "absent")
     corpus = data.resolve_corpus(str(tmp_path / "corpus"), build_smoke_corpus=True)
     windows, languages = data.load_windows(corpus, SUBSET, "train", 2, 1)
     assert set(languages) == set(data.subset_languages(SUBSET)) and windows
