@@ -14,7 +14,7 @@ DEMO   := demo
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU   := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo yes)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ endif
 	$(BIN)/python recipes/experiment.py --config recipes/experiments/smoke.yaml --dataset_name $(DEMO)/corpus \
 		--model_name_or_path $(DEMO)/tiny-model --output_dir $(DEMO)/experiment
 
-test: install
+# pyflakes, isort, pyupgrade and bugbear, as configured in pyproject.toml; `make test` runs it first.
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Benchmarks (minutes to an hour): numbers go to benchmarks/README.md by hand.

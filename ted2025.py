@@ -51,7 +51,6 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Union
 
 import datasets
 import fsspec
@@ -128,10 +127,10 @@ class Ted2025Config(datasets.BuilderConfig):
     """
 
     name: str = ALL
-    languages: Optional[Sequence[str]] = None
-    min_languages: Optional[int] = None
+    languages: Sequence[str] | None = None
+    min_languages: int | None = None
     format: str = "translation"
-    splits: Optional[Sequence[str]] = None
+    splits: Sequence[str] | None = None
 
     def __post_init__(self):
         self.languages, self.splits = _check_arguments(
@@ -178,7 +177,7 @@ def _is_all(name: str) -> bool:
 
 def _check_arguments(
     name, languages, min_languages, format, splits
-) -> tuple[Optional[list[str]], Optional[list[str]]]:
+) -> tuple[list[str] | None, list[str] | None]:
     """TypeError (ValueError for ``min_languages``) naming the argument for a config argument of
     the wrong type; the values are checked where they are resolved. Returns ``languages`` and
     ``splits`` as lists (None stays None)."""
@@ -217,7 +216,7 @@ def _check_arguments(
     return languages, splits
 
 
-def _resolve_subset(spec: Union[str, Sequence[str]]) -> tuple[str, ...]:
+def _resolve_subset(spec: str | Sequence[str]) -> tuple[str, ...]:
     """Registry codes of a subset spec or code list, in registry order. Unknown and duplicate codes raise."""
     langs = registry.parse_subset(spec) if isinstance(spec, str) else registry.resolve(list(spec))
     return tuple(sorted((lang.code for lang in langs), key=registry.rank))
@@ -241,7 +240,7 @@ class Ted2025(datasets.ArrowBasedBuilder):
     DEFAULT_CONFIG_NAME = ALL
     VERSION = datasets.Version(f"{FORMAT_VERSION}.0.0")
 
-    def __init__(self, *args, hash: Optional[str] = None, **kwargs):
+    def __init__(self, *args, hash: str | None = None, **kwargs):
         hash = hash or _corpus_fingerprint(kwargs.get("data_dir"), kwargs.get("data_files"))
         super().__init__(*args, hash=hash, **kwargs)
 
@@ -315,7 +314,7 @@ class Ted2025(datasets.ArrowBasedBuilder):
         schema = self.info.features.arrow_schema
         min_languages = self.config.min_languages
 
-        def composed(pieces: list[pa.Table]) -> Optional[pa.Table]:
+        def composed(pieces: list[pa.Table]) -> pa.Table | None:
             rows = contract.compose(pa.concat_tables(pieces), languages)
             rows = rows.filter(pc.greater_equal(rows.column("num_languages"), min_languages))
             return _assemble(rows, languages, self.config.format, schema) if rows.num_rows else None
@@ -368,11 +367,11 @@ class Ted2025(datasets.ArrowBasedBuilder):
                 if not (few and (not composed or shared is not None and not shared[group])):
                     yield group, parquet.read_row_group(group, columns=list(columns))
 
-    def rows_per_language(self, splits: Optional[Sequence[str]] = None) -> dict[str, int]:
+    def rows_per_language(self, splits: Sequence[str] | None = None) -> dict[str, int]:
         """Non-null cells of each language of this config over ``splits`` (default: all)."""
         return self.corpus.present(splits or self.config.splits or list(self.corpus.files_by_split), self.languages)
 
-    def empty_subset_message(self, splits: Optional[Sequence[str]] = None) -> str:
+    def empty_subset_message(self, splits: Sequence[str] | None = None) -> str:
         counts = self.rows_per_language(splits)
         k, codes = self.config.min_languages, ", ".join(counts)
         wanted = f"all of {codes}" if k == len(counts) else f"at least {k} of {codes}"
@@ -479,7 +478,7 @@ class _Corpus:
 
 
 def _read_corpus(
-    root: Optional[str], data_files, storage_options: dict, splits: Optional[Sequence[str]], table: str = contract.DATA_DIR
+    root: str | None, data_files, storage_options: dict, splits: Sequence[str] | None, table: str = contract.DATA_DIR
 ) -> _Corpus:
     """The corpus's shards, and the checked footers of the data shards and, for ``table``
     ``alignment`` (what a subset reads), of the alignment shards, in the wanted splits."""
@@ -676,14 +675,14 @@ def _check_schema(schema: pa.Schema, expected: pa.Schema, path: str) -> None:
     Required columns are checked by the caller; extra columns are never read."""
     if schema.equals(expected):  # as written by the builder (metadata aside): nothing to look up
         return
-    for field in expected:
-        index = schema.get_field_index(field.name)
+    for wanted in expected:
+        index = schema.get_field_index(wanted.name)
         if index < 0:
             continue
         actual = schema.field(index).type
-        if not actual.equals(field.type):
+        if not actual.equals(wanted.type):
             raise CorruptShardError(
-                path, f"column {field.name!r} is {actual}, expected {field.type}; rebuild the corpus with `ted2025 build`"
+                path, f"column {wanted.name!r} is {actual}, expected {wanted.type}; rebuild the corpus with `ted2025 build`"
             )
 
 
@@ -730,7 +729,7 @@ def _leaf_columns(metadata: pq.FileMetaData, codes: Iterable[str]) -> dict[str, 
     return {path: i for i, path in enumerate(paths) if path in wanted}
 
 
-def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: Optional[int]) -> Optional[list[bool]]:
+def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: int | None) -> list[bool] | None:
     """For each row group: may it hold rows of a talk that goes on in the row group before or
     after it (by the footer's talk_id min/max; None when they are not recorded)."""
     bounds = []
@@ -790,7 +789,7 @@ def _join(root: str, relative: str) -> str:
     return f"{root.rstrip('/')}/{relative}" if _is_remote(root) else os.path.join(root, *relative.split("/"))
 
 
-def _corpus_fingerprint(data_dir, data_files) -> Optional[str]:
+def _corpus_fingerprint(data_dir, data_files) -> str | None:
     """Cache key of the corpus: names, sizes and mtimes of its files (a remote path is its own key)."""
     if data_files:
         groups = data_files.values() if isinstance(data_files, dict) else [data_files]
@@ -809,7 +808,7 @@ def _corpus_fingerprint(data_dir, data_files) -> Optional[str]:
     return _short_hash(stats)
 
 
-def _stat(path: str) -> Optional[os.stat_result]:
+def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
     except OSError:
@@ -826,22 +825,22 @@ def _short_hash(value) -> str:
 
 
 def load_dataset(
-    path: Union[str, os.PathLike] = DEFAULT_PATH,
+    path: str | os.PathLike = DEFAULT_PATH,
     name: str = ALL,
-    split: Optional[Union[str, datasets.Split, list[str]]] = None,
+    split: str | datasets.Split | list[str] | None = None,
     streaming: bool = False,
     *,
-    languages: Optional[Sequence[str]] = None,
-    min_languages: Optional[int] = None,
+    languages: Sequence[str] | None = None,
+    min_languages: int | None = None,
     format: str = "translation",
-    revision: Optional[str] = None,
-    token: Optional[Union[str, bool]] = None,
-    cache_dir: Optional[str] = None,
-    download_mode: Optional[Union[datasets.DownloadMode, str]] = None,
-    verification_mode: Optional[Union[datasets.VerificationMode, str]] = None,
+    revision: str | None = None,
+    token: str | bool | None = None,
+    cache_dir: str | None = None,
+    download_mode: datasets.DownloadMode | str | None = None,
+    verification_mode: datasets.VerificationMode | str | None = None,
     keep_in_memory: bool = False,
-    num_proc: Optional[int] = None,
-) -> Union[datasets.DatasetDict, datasets.Dataset, datasets.IterableDatasetDict, datasets.IterableDataset]:
+    num_proc: int | None = None,
+) -> datasets.DatasetDict | datasets.Dataset | datasets.IterableDatasetDict | datasets.IterableDataset:
     """Load a TED2025 subset, like ``datasets.load_dataset`` returns it.
 
     Args:
@@ -952,13 +951,13 @@ def _as_dataset(builder: Ted2025, split, rows_by_split: dict[str, int], in_memor
 
 @dataclass(frozen=True)
 class _Source:
-    folder: Optional[str] = None
-    repo_id: Optional[str] = None
-    revision: Optional[str] = None
+    folder: str | None = None
+    repo_id: str | None = None
+    revision: str | None = None
     default: bool = False  # the repo of the bare name "ted2025": no ./ted2025, no $TED2025_PATH
 
 
-def _resolve_source(path: str, revision: Optional[str]) -> _Source:
+def _resolve_source(path: str, revision: str | None) -> _Source:
     """Where ``path`` points: a local folder or a Hub repo. A path that looks local (it starts
     with ``.``, ``/`` or ``~``, or its parent folder exists here, like ``demo/`` for
     ``demo/corpsu``) is never sent to the Hub: missing, it is a FileNotFoundError."""
@@ -1011,7 +1010,7 @@ def _looks_local(path: str) -> bool:
     return bool(parent) and os.path.isdir(os.path.expanduser(parent))
 
 
-def _split_names(split) -> Optional[tuple[str, ...]]:
+def _split_names(split) -> tuple[str, ...] | None:
     """Base split names of a split expression ("train[:10%]+test" -> train, test); None means all."""
     if split is None:
         return None

@@ -36,7 +36,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from builder import languages  # noqa: E402
 from builder.clean import FilterSettings  # noqa: E402
 from builder.pipeline import BuildSettings, _clean_cues, build_talk  # noqa: E402
 from builder.report import TalkCounts  # noqa: E402

@@ -39,12 +39,24 @@ from . import __version__, languages
 from .crawl_state import LOG_FILE, MANIFEST_FILE, STATE_DIR, CrawlSummary, Manifest, RunLog
 from .fetch import USER_AGENT, Fetcher, FetchError, pause_note
 from .rawstore import (
-    MAX_TALK_ID, META_FILE, TALK_ID_DIGITS, check_talk_id, parse_talk_id, remove_stale_temps, transcript_name,
+    MAX_TALK_ID,
+    META_FILE,
+    TALK_ID_DIGITS,
+    check_talk_id,
+    parse_talk_id,
+    remove_stale_temps,
+    transcript_name,
     write_atomic,
 )
 from .records import InputError
 from .ted_api import (
-    MISSING_STATUSES, TED_ENDPOINT, check_slug, fetch_transcript, fetch_video, latest_talk_ids, ted_language,
+    MISSING_STATUSES,
+    TED_ENDPOINT,
+    check_slug,
+    fetch_transcript,
+    fetch_video,
+    latest_talk_ids,
+    ted_language,
 )
 
 HOUSEKEEPING_TICK_S = 0.5  # how often the progress bar's pause note and the manifest's due time are checked

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .rawstore import TALK_DIR, write_atomic
@@ -31,7 +31,7 @@ class RunLog:
         self._file = open(path, "a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, **record) -> None:
-        record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **record}
+        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), **record}
         self._file.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         self._file.flush()
 

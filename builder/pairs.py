@@ -71,7 +71,7 @@ def pair_names(pivots: list[str], corpus_languages: list[str]) -> list[tuple[str
                 pairs.append((pivot, other))
     if len(pairs) + 1 > MAX_CONFIGS:
         warnings.warn(f"{len(pairs)} pair configs exceed the viewer's {MAX_CONFIGS} configs; "
-                      f"keeping the first {MAX_CONFIGS - 1}")
+                      f"keeping the first {MAX_CONFIGS - 1}", stacklevel=2)
         pairs = pairs[: MAX_CONFIGS - 1]
     return pairs
 

@@ -32,7 +32,15 @@ from .splits import DEFAULT_SPLITS, assign
 from .store import discover, languages_in, read_talk, synthetic_marker
 from .wit3 import is_wit3, read_wit3
 from .write import (
-    TOOL, CorpusWriter, RowStream, check_output, check_replaceable, commit, output_lock, recover, staging_for,
+    TOOL,
+    CorpusWriter,
+    RowStream,
+    check_output,
+    check_replaceable,
+    commit,
+    output_lock,
+    recover,
+    staging_for,
     write_table,
 )
 

@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
 
-from .records import Skip
 from .contract import FORMAT_VERSION
+from .records import Skip
 
 MAX_SKIPS_LISTED = 10_000
 

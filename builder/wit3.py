@@ -23,8 +23,8 @@ from pathlib import Path
 from . import languages
 from .clean import normalize
 from .parse import MtevalDoc, parse_mteval
-from .records import Cue, InputError, Skip, Talk, Track
 from .rawstore import TALK_DIR
+from .records import Cue, InputError, Skip, Talk, Track
 from .store import read_file
 
 PAIR_FILE = re.compile(

@@ -16,10 +16,11 @@ matplotlib.use("Agg")  # before pyplot: render to files, never to a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from builder import contract  # noqa: E402
-from builder.contract import FIGURES_DIR  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+
+from builder import contract  # noqa: E402
+from builder.contract import FIGURES_DIR  # noqa: E402
 
 TOP_LANGUAGES = 20
 BATCH_ROWS = 65_536

@@ -77,17 +77,30 @@ from trl import TrlParser
 from recipes import data
 from recipes.device import check_device
 from recipes.eval_args import EvalArguments, EvalModelConfig, EvalScriptArguments
-from recipes.eval_data import FLORES_TESTSET, flores_translation_sets, probe_segments, ted_translation_sets
-from recipes.eval_harness import benchmark_tasks, run_benchmarks
-from recipes.eval_model import load_model, load_tokenizer
-from recipes.eval_probe import probe_alignment
-from recipes.eval_results import PROBE_PNG, RESULTS_JSON, RESULTS_MD, push_results, results_record, write_results
-from recipes.eval_translation import score_translations, translate, write_translations
 
 # Also reached as recipes.eval.<name> by tests/test_eval.py, which takes this module as the recipe's API.
-from recipes.eval_data import TranslationSet, flores_language, load_test_rows  # noqa: F401
-from recipes.eval_probe import mean_pooled_states, probe_by_layer, retrieval_accuracy, translation_cosines  # noqa: F401
-from recipes.eval_translation import bleu_tokenizer, first_line, stop_token_ids, translation_prompt  # noqa: F401
+from recipes.eval_data import (  # noqa: F401
+    FLORES_TESTSET,
+    TranslationSet,
+    flores_language,
+    flores_translation_sets,
+    load_test_rows,
+    probe_segments,
+    ted_translation_sets,
+)
+from recipes.eval_harness import benchmark_tasks, run_benchmarks
+from recipes.eval_model import load_model, load_tokenizer
+from recipes.eval_probe import mean_pooled_states, probe_alignment, probe_by_layer, retrieval_accuracy, translation_cosines  # noqa: F401
+from recipes.eval_results import PROBE_PNG, RESULTS_JSON, RESULTS_MD, push_results, results_record, write_results
+from recipes.eval_translation import (  # noqa: F401
+    bleu_tokenizer,
+    first_line,
+    score_translations,
+    stop_token_ids,
+    translate,
+    translation_prompt,
+    write_translations,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.align import TIMED, UNTIMED, align
-from builder.segment import Unit, coarser_timing, sentence_units
 from builder.records import Cue
+from builder.segment import Unit, coarser_timing, sentence_units
 
 
 def unit(start, end, text, core=None):

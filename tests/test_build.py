@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from builder.cli import main as cli
 from builder.pipeline import BuildSettings, build
+
 from conftest import write_store
 
 SENTENCES = {

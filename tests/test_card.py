@@ -11,7 +11,6 @@ import shutil
 import struct
 from pathlib import Path
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
@@ -21,9 +20,9 @@ from builder import languages
 from builder.cli import main as cli
 from builder.compose import build_corpus
 from builder.contract import MAX_CONFIGS
+from builder.fixtures.sample import write_sample
 from builder.pairs import pair_names
 from builder.pipeline import BuildSettings
-from builder.fixtures.sample import write_sample
 from dataset_card import figures as card_figures
 from dataset_card import write_card
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ted_server import FAULT_KINDS, FakeTalk, Faults, TedServer, real_talks, synthetic_talks, synthetic_transcript
 
 from builder import crawl as crawl_module
 from builder import ted_api
@@ -24,13 +26,12 @@ from builder.cli import main as cli
 from builder.crawl import CrawlConfig, crawl, parse_id_range, read_talk_ids
 from builder.crawl_state import Manifest, RunLog
 from builder.fetch import USER_AGENT, Fetcher, FetchError, pause_note, retry_after_s
-from builder.rawstore import write_atomic
-from builder.ted_api import check_slug, parse_rss, parse_video
 from builder.parse import parse_transcript_json
 from builder.pipeline import BuildSettings, build
+from builder.rawstore import write_atomic
 from builder.records import InputError
 from builder.store import META_FIELDS, read_meta
-from ted_server import FAULT_KINDS, FakeTalk, Faults, TedServer, real_talks, synthetic_talks, synthetic_transcript
+from builder.ted_api import check_slug, parse_rss, parse_video
 
 from conftest import REPO_ROOT
 
@@ -403,9 +404,9 @@ def test_a_paused_host_shows_on_the_progress_bar(tmp_path, monkeypatch):
 
 
 def test_retry_after_values():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert retry_after_s("120") == 120.0
     assert retry_after_s("Wed, 01 Jan 2025 12:00:30 GMT", now) == 30.0
     assert retry_after_s("Wed, 01 Jan 2025 11:00:00 GMT", now) == 0.0

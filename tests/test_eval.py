@@ -24,11 +24,12 @@ import yaml  # noqa: E402
 from sacrebleu.metrics import BLEU, CHRF  # noqa: E402
 
 from builder import languages as registry  # noqa: E402
-from conftest import run  # noqa: E402
-from hub_server import HubServer, hub_environment  # noqa: E402
 from recipes import data  # noqa: E402
 from recipes import eval as evaluation  # noqa: E402
 from recipes.tasks import mc_docs, parse_direction  # noqa: E402
+
+from conftest import run  # noqa: E402
+from hub_server import HubServer, hub_environment  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 

@@ -20,10 +20,11 @@ import yaml
 
 pytest.importorskip("trl", reason="the recipes need the `train` extra")
 
-from conftest import ENV  # noqa: E402
 from recipes import comparison, experiment  # noqa: E402
 from recipes.experiment import ExperimentError, make_parser, plan  # noqa: E402
 from recipes.runner import steps as runner_steps  # noqa: E402  (a step's command line: SCRIPTS, ACCELERATE)
+
+from conftest import ENV  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = REPO_ROOT / "recipes" / "experiments"

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from builder import write
 from builder.cli import main as cli
 from builder.compose import build_corpus
-from builder.store import read_file
 from builder.records import InputError
+from builder.store import read_file
 
 SENTENCES = {
     "en": ["We heal wounds with our immune system today.", "Materials instruct the cells to grow new tissue.",

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import ted2025
 from builder import contract
 from builder import languages as registry
+
 from hub_server import HubServer, hub_environment
 
 # Eight languages, in the registry's order as the builder writes them. ko appears only in odd

@@ -94,8 +94,8 @@ def test_a_cue_that_does_not_parse_is_dropped_with_its_text_not_lost(timing):
 
 
 def test_vtt_comments_styles_and_identifiers_are_not_malformed():
-    data = ("WEBVTT\nKind: captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\n\n   \n\n"
-            "1\n00:00:01.000 --> 00:00:02.000 align:left\none\n00:00:03.000 --> 00:00:04.000\ntwo\n").encode()
+    data = (b"WEBVTT\nKind: captions\n\nSTYLE\n::cue { color: red }\n\nNOTE a comment\n\n   \n\n"
+            b"1\n00:00:01.000 --> 00:00:02.000 align:left\none\n00:00:03.000 --> 00:00:04.000\ntwo\n")
     cues, malformed = parse_vtt_chunks([data])
     assert [c.text for c in cues] == ["one", "two"] and malformed == []
 

@@ -22,10 +22,11 @@ from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 import ted2025
 from builder.cli import main as cli
 from builder.compose import build_corpus
+from builder.fixtures.sample import write_sample
 from builder.pipeline import BuildSettings
 from builder.push import local_files
-from builder.fixtures.sample import write_sample
 from dataset_card import write_card
+
 from hub_server import HubServer, Response, hub_environment
 
 # huggingface_hub's own LFS upload passes `data=` to httpx; not ours to fix.

@@ -21,9 +21,10 @@ pytest.importorskip("trl", reason="the recipes need the `train` extra")
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
-from conftest import run  # noqa: E402
 from recipes import cpt, data, sft  # noqa: E402
 from recipes.training import DATA_CACHE, RUN_RECORD  # noqa: E402
+
+from conftest import run  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from builder.records import Cue
 from builder.segment import (
-    GRANULARITIES, MIN_SENTENCES_PER_CUE, coarser_timing, cue_units, sentence_units, timing_quantum, units_for,
+    GRANULARITIES,
+    MIN_SENTENCES_PER_CUE,
+    coarser_timing,
+    cue_units,
+    sentence_units,
+    timing_quantum,
+    units_for,
 )
 
 

@@ -12,8 +12,17 @@ from hypothesis import strategies as st
 
 from builder.records import InputError
 from builder.store import (
-    SYNTHETIC_MARKER, TALK_DIR, discover, languages_in, read_file, read_meta, read_talk, shown, synthetic_marker,
+    SYNTHETIC_MARKER,
+    TALK_DIR,
+    discover,
+    languages_in,
+    read_file,
+    read_meta,
+    read_talk,
+    shown,
+    synthetic_marker,
 )
+
 from conftest import write_store
 
 

@@ -23,8 +23,8 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData, metadata_load
 
 from builder.compose import build_corpus
-from builder.pipeline import BuildSettings
 from builder.fixtures.sample import write_sample
+from builder.pipeline import BuildSettings
 
 MAX_ROW_GROUP_BYTES = 100 * 1024 * 1024  # the viewer's limit on a row group, uncompressed
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.wit3 import is_wit3, read_wit3
+
 from conftest import write_store
 
 ENGLISH = ["We are at a tipping point.", "The climate is changing.", "So we must act.", "Thank you."]

@@ -14,8 +14,17 @@ from hypothesis import strategies as st
 from builder.contract import REPORT as BUILD_REPORT
 from builder.contract import SHARD_NAME, alignment_schema, wide_schema
 from builder.write import (
-    TOOL, BuildLockedError, CorpusWriter, RowStream, SplitShards, beside, check_replaceable, commit,
-    is_build, output_lock, recover,
+    TOOL,
+    BuildLockedError,
+    CorpusWriter,
+    RowStream,
+    SplitShards,
+    beside,
+    check_replaceable,
+    commit,
+    is_build,
+    output_lock,
+    recover,
 )
 
 SCHEMA = pa.schema([("talk_id", pa.int64()), ("text", pa.string())])

@@ -16,7 +16,6 @@ import datasets
 import pyarrow as pa
 
 from builder.contract import REPORT
-
 from recipes.data.corpus import Window, load_windows
 from recipes.data.formats import Block, BudgetError, CPTSettings, cpt_examples, format_blocks
 

@@ -18,8 +18,8 @@ SMOKE_SPLITS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 def smoke_corpus(dataset_name: str) -> str:
     """The smoke corpus in the folder ``dataset_name``, built there on first use, and again when it
     was built in an older corpus format."""
-    from builder.contract import FORMAT_VERSION, REPORT
     from builder.compose import build_corpus
+    from builder.contract import FORMAT_VERSION, REPORT
     from builder.pipeline import BuildSettings
 
     out = Path(dataset_name)
