@@ -22,7 +22,7 @@ The formats, the token budget and the provenance of every text are defined in
 from pathlib import Path
 
 from accelerate import PartialState
-from trl import ModelConfig, SFTConfig, get_peft_config, get_quantization_config
+from trl import ModelConfig, SFTConfig
 
 from recipes import data
 from recipes.training import (
@@ -32,7 +32,6 @@ from recipes.training import (
     Ted2025Trainer,
     check_before_loading,
     load_tokenizer,
-    run_record,
     set_model_init_kwargs,
 )
 
@@ -50,16 +49,9 @@ def main(script_args, training_args, model_args, callbacks=None):
         if training_args.eval_strategy != "no":
             eval_dataset, eval_summary = texts(script_args, training_args, tokenizer, eval=True)
 
-    trainer = Ted2025Trainer(
-        model=model_args.model_name_or_path,
-        args=training_args,
-        train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
-        processing_class=tokenizer,
-        peft_config=get_peft_config(model_args),
-        quantization_config=get_quantization_config(model_args),
-        callbacks=callbacks,
-        run_record=run_record("cpt", script_args, training_args, model_args, train_summary, eval_summary),
+    trainer = Ted2025Trainer.for_recipe(
+        "cpt", script_args, training_args, model_args, tokenizer,
+        (train_dataset, train_summary), (eval_dataset, eval_summary), callbacks,
     )
     trainer.run()  # train (resuming from the last checkpoint), save, push when asked
     return trainer

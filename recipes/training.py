@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from trl import ScriptArguments, SFTTrainer, TrlParser
+from trl import ScriptArguments, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
 
 from recipes import data
 from recipes.device import DEVICE_PROFILES, DeviceProfileError, check_device  # noqa: F401 (DeviceProfileError: re-exported)
@@ -236,6 +236,23 @@ class Ted2025Trainer(SFTTrainer):
                     logger.warning("the training data differs from the run recorded in %s: resuming mixes data", record_path)
             record_path.write_text(json.dumps(run_record, indent=2, default=str) + "\n", encoding="utf-8")
             self.create_model_card()
+
+    @classmethod
+    def for_recipe(cls, recipe: str, script_args, training_args, model_args, tokenizer, train, eval, callbacks=None):
+        """The trainer of recipe ``cpt`` or ``sft``: its (Q)LoRA set up from ``model_args`` with TRL's
+        own helpers, ``train`` and ``eval`` as (dataset, summary) pairs (eval's may be None)."""
+        (train_dataset, train_summary), (eval_dataset, eval_summary) = train, eval
+        return cls(
+            model=model_args.model_name_or_path,
+            args=training_args,
+            train_dataset=train_dataset,
+            eval_dataset=eval_dataset,
+            processing_class=tokenizer,
+            peft_config=get_peft_config(model_args),
+            quantization_config=get_quantization_config(model_args),
+            callbacks=callbacks,
+            run_record=run_record(recipe, script_args, training_args, model_args, train_summary, eval_summary),
+        )
 
     def run(self) -> None:
         """Train (resuming from the last checkpoint in output_dir), save, and push when asked."""
