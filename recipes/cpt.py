@@ -60,7 +60,7 @@ def main(script_args, training_args, model_args, callbacks=None):
 def texts(script_args, training_args, tokenizer, eval: bool = False, cache: bool = True):
     """The training (or evaluation) texts and their summary, cached in output_dir unless ``cache``
     is false. recipes/experiment.py builds them with this before training starts."""
-    corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+    corpus = script_args.dataset_name
     return data.cpt_dataset(
         corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
         tokenizer=tokenizer, max_length=training_args.max_length, seed=training_args.seed,

@@ -74,7 +74,6 @@ from pathlib import Path
 
 from trl import TrlParser
 
-from recipes import data
 from recipes.device import check_device
 from recipes.eval_args import EvalArguments, EvalModelConfig, EvalScriptArguments
 
@@ -112,7 +111,7 @@ def main(script_args: EvalScriptArguments, eval_args: EvalArguments, model_args:
     output_dir.mkdir(parents=True, exist_ok=True)
 
     # Everything that can fail on bad input is read before the model.
-    corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+    corpus = script_args.dataset_name
     test_sets = ted_translation_sets(corpus, script_args, eval_args.seed)
     if script_args.flores_dir:
         test_sets += flores_translation_sets(

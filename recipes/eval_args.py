@@ -24,9 +24,6 @@ class EvalScriptArguments:
     """What to evaluate on."""
 
     dataset_name: str = field(default="ted2025", metadata={"help": "TED2025 corpus: a folder, a Hub repo id or hf:// path."})
-    build_smoke_corpus: bool = field(
-        default=False, metadata={"help": "Build dataset_name on first use from ../shared's real TED sample (smoke profile)."}
-    )
     dataset_test_split: str = field(default="test", metadata={"help": "Split of held-out talks to evaluate on."})
     directions: list[str] = field(
         default_factory=list, metadata={"help": "Translation directions, source-target in registry codes: en-de de-en en-zh-cn."}

@@ -52,7 +52,7 @@ def main(script_args, training_args, model_args, callbacks=None):
 def instructions(script_args, training_args, eval: bool = False):
     """The training (or evaluation) instructions and their summary. recipes/experiment.py builds
     them with this before training starts."""
-    corpus = data.resolve_corpus(script_args.dataset_name, script_args.build_smoke_corpus)
+    corpus = script_args.dataset_name
     return data.sft_dataset(
         corpus=corpus, subset=script_args.dataset_config, min_languages=script_args.min_languages,
         seed=training_args.seed, split=script_args.dataset_test_split if eval else script_args.dataset_train_split,

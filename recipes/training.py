@@ -43,10 +43,6 @@ class Ted2025ScriptArguments(ScriptArguments):
         default=None, metadata={"help": "Minimum parallelism: keep rows with at least this many subset languages (default: all)."}
     )
     talk_window: int = field(default=1, metadata={"help": "Consecutive segments of one talk per text."})
-    build_smoke_corpus: bool = field(
-        default=False,
-        metadata={"help": "Build dataset_name on first use from ../shared's real TED sample, else the demo sample."},
-    )
     device_profile: str = field(
         default="gpu",
         metadata={"help": "gpu: bf16 and 4-bit need CUDA. cpu: the smoke profile.", "choices": list(DEVICE_PROFILES)},

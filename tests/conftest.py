@@ -53,6 +53,13 @@ def run(command: list[str]) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
+def smoke_corpus() -> str:
+    """`python recipes/smoke/corpus.py`, as the README writes it: the corpus the smoke configs read."""
+    run([sys.executable, "recipes/smoke/corpus.py"])
+    return str(REPO_ROOT / ".cache" / "ted2025" / "smoke-corpus")
+
+
+@pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> str:
     """`python recipes/smoke/make_tiny_model.py TINY`, as the README writes it: one per session."""
     out = tmp_path_factory.mktemp("tiny") / "TINY"

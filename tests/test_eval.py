@@ -41,8 +41,9 @@ TOKEN = "hf_loopbackSecret0123456789abcdefXYZ"
 
 
 @pytest.fixture(scope="session")
-def corpus() -> str:
-    return data.resolve_corpus(str(SMOKE_CORPUS), build_smoke_corpus=True)
+def corpus(smoke_corpus) -> str:
+    assert smoke_corpus == str(SMOKE_CORPUS)
+    return smoke_corpus
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ from recipes.runner import steps as runner_steps  # noqa: E402  (a step's comman
 
 from conftest import ENV  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("smoke_corpus")  # what the smoke configs read
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = REPO_ROOT / "recipes" / "experiments"
 FAKE = Path(__file__).with_name("fake_recipe.py")

@@ -27,7 +27,7 @@ BUDGET = 4096
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> str:
-    return data.resolve_corpus(str(tmp_path_factory.mktemp("recipe-data") / "corpus"), build_smoke_corpus=True)
+    return smoke_corpus.smoke_corpus(str(tmp_path_factory.mktemp("recipe-data") / "corpus"))
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +143,7 @@ def test_talks_are_given_to_languages_that_have_them():
 
 def test_the_demo_sample_is_the_fallback_without_shared_data(tmp_path, monkeypatch):
     monkeypatch.setattr(smoke_corpus, "SHARED_TED_SAMPLE", tmp_path / "absent")
-    corpus = data.resolve_corpus(str(tmp_path / "corpus"), build_smoke_corpus=True)
+    corpus = smoke_corpus.smoke_corpus(str(tmp_path / "corpus"))
     windows, languages = data.load_windows(corpus, SUBSET, "train", 2, 1)
     assert set(languages) == set(data.subset_languages(SUBSET)) and windows
     assert "sample" in (Path(corpus) / "build_report.json").read_text()

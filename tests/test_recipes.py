@@ -26,6 +26,8 @@ from recipes.training import DATA_CACHE, RUN_RECORD  # noqa: E402
 
 from conftest import run  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("smoke_corpus")  # what the smoke configs read
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SMOKE_CORPUS = REPO_ROOT / ".cache" / "ted2025" / "smoke-corpus"  # what the smoke YAMLs name

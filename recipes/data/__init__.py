@@ -55,7 +55,7 @@ from recipes.data.budget import (
     cpt_dataset,
 )
 from recipes.data.chat_template import DEFAULT_CHAT_TEMPLATE, DEFAULT_CHAT_TEMPLATE_PATH, ensure_chat_template
-from recipes.data.corpus import KEY_COLUMNS, Window, load_windows, resolve_corpus, segment_key, subset_languages, talk_windows
+from recipes.data.corpus import KEY_COLUMNS, Window, load_windows, segment_key, subset_languages, talk_windows
 from recipes.data.formats import (
     FORMATS,
     LANGUAGE_TAG,
@@ -82,6 +82,6 @@ __all__ = [
     "LANGUAGE_TAG", "MAX_CONSECUTIVE_MISSES", "MULTI_TARGETS", "MULTI_TARGET_TEMPLATES", "TOKENIZE_BATCH",
     "TRANSLATION_TEMPLATES", "Block", "BudgetError", "CPTSettings", "SFTSettings", "Window", "assign_talks",
     "build_cpt_dataset", "build_sft_dataset", "cpt_dataset", "cpt_examples", "ensure_chat_template", "format_blocks",
-    "load_windows", "pack", "packed_examples", "packing_efficiency", "resolve_corpus", "segment_key", "sft_dataset",
+    "load_windows", "pack", "packed_examples", "packing_efficiency", "segment_key", "sft_dataset",
     "registry", "shared_segments", "subset_languages", "talk_windows", "translation_messages",
 ]

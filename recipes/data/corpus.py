@@ -15,16 +15,6 @@ from builder import languages as registry
 KEY_COLUMNS = ("talk_id", "segment_id")
 
 
-def resolve_corpus(dataset_name: str, build_smoke_corpus: bool = False) -> str:
-    """The corpus to read. With ``build_smoke_corpus``, ``dataset_name`` is a folder that is built
-    on first use as the smoke profile's corpus (:mod:`recipes.smoke.corpus`)."""
-    if not build_smoke_corpus:
-        return dataset_name
-    from recipes.smoke.corpus import smoke_corpus
-
-    return smoke_corpus(dataset_name)
-
-
 def subset_languages(subset: str) -> list[str] | None:
     """Registry codes of a subset name (``None`` for ``all``). Unknown codes and empty names raise."""
     if subset.strip().lower() == "all":

@@ -110,7 +110,7 @@ def _resolve_arm(spec: dict, bases: dict, args: ExperimentArguments, root: Path,
 
     def add(kind: str, config: dict, needs: list[Step]) -> Step:
         if args.dataset_name and kind != "merge":
-            config.update(dataset_name=args.dataset_name, build_smoke_corpus=False)
+            config.update(dataset_name=args.dataset_name)
         digest = digest_of(kind, config, needs)
         if digest in by_digest:  # the same run as another arm's: share it
             step = by_digest[digest]
