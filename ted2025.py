@@ -356,15 +356,17 @@ class Ted2025(datasets.ArrowBasedBuilder):
         columns_at = _leaf_columns(metadata, ("talk_id", *self.languages))
         talk_column = columns_at.pop("talk_id", None)
         text_columns = list(columns_at.values())
-        # A row group can be skipped unless it shares a talk with a neighbour (a composed row may
-        # take text from both); the builder's never do, other writers' may.
-        composed = self.config.languages is not None
-        shared = _shares_talk_with_neighbour(metadata, talk_column) if composed else None
+        # A composed row may take text from two row groups that share a talk (the builder's never
+        # do, other writers' may): such a row group is read whatever languages it has.
+        if self.config.languages is None:
+            shared = [False] * metadata.num_row_groups
+        else:
+            shared = _shares_talk_with_neighbour(metadata, talk_column)
         with _shard_errors(path), _open(path, self.storage_options) as f:
             parquet = pq.ParquetFile(f, metadata=metadata)
             for group in range(metadata.num_row_groups):
                 few = _languages_present(metadata.row_group(group), text_columns) < self.config.min_languages
-                if not (few and (not composed or shared is not None and not shared[group])):
+                if shared[group] or not few:
                     yield group, parquet.read_row_group(group, columns=list(columns))
 
     def rows_per_language(self, splits: Sequence[str] | None = None) -> dict[str, int]:
@@ -498,8 +500,6 @@ def _read_corpus(
     unknown = [split for split in splits or () if split not in files_by_split]
     if unknown:
         raise ValueError(f"no split {', '.join(unknown)} in {root}; it has {', '.join(files_by_split)}")
-    if not any(files_by_split.values()):
-        raise FileNotFoundError(f"no data shards in the TED2025 corpus at {root}")
     for split in splits or files_by_split:  # the finest table is sharded on its own, but never absent
         if files_by_split.get(split) and not alignment_by_split.get(split):
             raise MissingShardError(
@@ -515,9 +515,9 @@ def _read_corpus(
     tables = [(contract.DATA_DIR, files_by_split)]
     if table == contract.ALIGNMENT_DIR:
         tables.append((contract.ALIGNMENT_DIR, alignment_by_split))
-    for split, (table, shards) in itertools.product(splits or files_by_split, tables):
+    for split, (shard_table, shards) in itertools.product(splits or files_by_split, tables):
         for path in shards.get(split, ()):
-            metadata, shard_languages = _checked_footer(path, storage_options, table)
+            metadata, shard_languages = _checked_footer(path, storage_options, shard_table)
             if not corpus.languages:
                 corpus.languages = shard_languages
             elif shard_languages != corpus.languages:
@@ -707,11 +707,11 @@ def _present_counts(
     for rg in range(metadata.num_row_groups):
         row_group = metadata.row_group(rg)
         for code, i in columns.items():
-            stats = row_group.column(i).statistics
-            if stats is None or not stats.has_null_count:
+            cells = _cells(row_group, i)
+            if cells is None:
                 unknown.add(code)
             else:
-                counts[code] += row_group.num_rows - stats.null_count
+                counts[code] += cells
     if unknown:
         with _shard_errors(path), _open(path, storage_options) as f:
             table = pq.read_table(f, columns=sorted(unknown))
@@ -729,14 +729,20 @@ def _leaf_columns(metadata: pq.FileMetaData, codes: Iterable[str]) -> dict[str, 
     return {path: i for i, path in enumerate(paths) if path in wanted}
 
 
-def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: int | None) -> list[bool] | None:
+def _cells(row_group: pq.RowGroupMetaData, column: int) -> int | None:
+    """Non-null cells of a column chunk, by its statistics (None when they hold no null count)."""
+    stats = row_group.column(column).statistics
+    return None if stats is None or not stats.has_null_count else row_group.num_rows - stats.null_count
+
+
+def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: int | None) -> list[bool]:
     """For each row group: may it hold rows of a talk that goes on in the row group before or
-    after it (by the footer's talk_id min/max; None when they are not recorded)."""
+    after it (by the footer's talk_id min/max; all may when they are not recorded)."""
     bounds = []
     for group in range(metadata.num_row_groups):
         stats = None if talk_column is None else metadata.row_group(group).column(talk_column).statistics
         if stats is None or not stats.has_min_max:
-            return None
+            return [True] * metadata.num_row_groups
         bounds.append((stats.min, stats.max))
     return [
         group > 0 and bounds[group - 1][1] >= low or group + 1 < len(bounds) and bounds[group + 1][0] <= high
@@ -747,11 +753,7 @@ def _shares_talk_with_neighbour(metadata: pq.FileMetaData, talk_column: int | No
 def _languages_present(row_group: pq.RowGroupMetaData, text_columns: Sequence[int]) -> int:
     """How many of the languages at footer indices ``text_columns`` have a cell in the row group,
     by its statistics (a column without null counts counts as present)."""
-    present = 0
-    for i in text_columns:
-        stats = row_group.column(i).statistics
-        present += stats is None or not stats.has_null_count or stats.null_count < row_group.num_rows
-    return present
+    return sum(_cells(row_group, i) != 0 for i in text_columns)
 
 
 @contextlib.contextmanager
