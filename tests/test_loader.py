@@ -537,11 +537,12 @@ def test_any_subset_streams_the_reference_rows(corpus, languages, min_fraction, 
 # --------------------------------------------------------------------------------------------
 
 SHARD = "data/train-00001-of-00002.parquet"
+ALIGNMENT_SHARD = SHARD.replace("data/", "alignment/")  # what a named subset reads instead
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "bad page"])
 @pytest.mark.parametrize("streaming", [False, True])
-@pytest.mark.parametrize("name, shard", [("en-de", SHARD.replace("data/", "alignment/")), ("all", SHARD)])
+@pytest.mark.parametrize("name, shard", [("en-de", ALIGNMENT_SHARD), ("all", SHARD)])
 def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming, name, shard):
     """A named subset reads the finest table, ``all`` the all-way one: a damaged file of either is named."""
     path = own_corpus / shard
@@ -557,19 +558,29 @@ def test_corrupt_shard_error_names_the_file(own_corpus, load, damage, streaming,
     assert info.value.path == str(path)
 
 
-def test_missing_shard_listed_in_the_report(own_corpus, load):
-    (own_corpus / SHARD).unlink()
-    with pytest.raises(ted2025.MissingShardError, match=SHARD):
-        load(own_corpus, "en-de")
-    assert load(own_corpus, "en-de", split="test").num_rows > 0  # the other split still loads
+@pytest.mark.parametrize("name, shard", [("en-de", ALIGNMENT_SHARD), ("all", SHARD)])
+def test_missing_shard_listed_in_the_report(own_corpus, load, name, shard):
+    (own_corpus / shard).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=shard):
+        load(own_corpus, name)
+    assert load(own_corpus, name, split="test").num_rows > 0  # the other split still loads
 
 
-def test_missing_shard_without_a_report(own_corpus, load):
+@pytest.mark.parametrize("name, shard", [("en-de", ALIGNMENT_SHARD), ("all", SHARD)])
+def test_missing_shard_without_a_report(own_corpus, load, name, shard):
     (own_corpus / "build_report.json").unlink()
     assert as_rows(load(own_corpus, "en-de", split="train")) == reference_rows_from_files(own_corpus, "train")
-    (own_corpus / SHARD).unlink()
-    with pytest.raises(ted2025.MissingShardError, match=SHARD):
-        load(own_corpus, "en-de", split="train")
+    (own_corpus / shard).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=shard):
+        load(own_corpus, name, split="train")
+
+
+def test_a_subset_never_opens_the_all_way_table(own_corpus, load):
+    """A named subset reads alignment/ alone (and a Hub load downloads only that): without any
+    data/ shard it loads the same rows."""
+    expected = as_rows(load(own_corpus, "en-de", split="train"))
+    shutil.rmtree(own_corpus / "data")
+    assert as_rows(load(own_corpus, "en-de", split="train", cache_dir=str(own_corpus.parent / "fresh"))) == expected
 
 
 def retype(path: Path, column: str, type: pa.DataType) -> None:
@@ -588,12 +599,12 @@ def retype(path: Path, column: str, type: pa.DataType) -> None:
     "name, shard, column, type, expected",
     [
         ("all", SHARD, "en", pa.int64(), "string"),  # read as translation.en == '0' before
-        ("en-de", SHARD, "segment_id", pa.int64(), "int32"),  # a data/ footer is read for every subset
+        ("all", SHARD, "segment_id", pa.int64(), "int32"),
         ("all", SHARD, "start_ms", pa.string(), "int64"),
-        ("en-de", SHARD.replace("data/", "alignment/"), "de", pa.int64(), "string"),
-        ("en-de", SHARD.replace("data/", "alignment/"), "merge.de", pa.int8(), "bool"),
-        ("en-de", SHARD.replace("data/", "alignment/"), "talk_id", pa.string(), "int64"),
-        ("en-de", SHARD.replace("data/", "alignment/"), "merge", pa.int64(), "bool"),
+        ("en-de", ALIGNMENT_SHARD, "de", pa.int64(), "string"),
+        ("en-de", ALIGNMENT_SHARD, "merge.de", pa.int8(), "bool"),
+        ("en-de", ALIGNMENT_SHARD, "talk_id", pa.string(), "int64"),
+        ("en-de", ALIGNMENT_SHARD, "merge", pa.int64(), "bool"),
     ],
     ids=["data-language", "data-key", "data-time", "alignment-language", "alignment-merge-flag",
          "alignment-key", "alignment-base-merge"],
@@ -607,6 +618,27 @@ def test_a_column_of_the_wrong_type_is_a_corrupt_shard(own_corpus, load, streami
     with pytest.raises(ted2025.CorruptShardError, match=message) as info:
         as_rows(load(own_corpus, name, split="train", streaming=streaming))
     assert info.value.path == str(path)
+
+
+def test_an_extra_nested_column_with_a_leaf_named_like_a_language(own_corpus, load):
+    """Footer statistics are looked up by column: a struct column another tool appended, whose
+    all-null leaf is named ``sw``, must not be taken for Swahili (its null counts would skip
+    every row group)."""
+    rewrite_alignment(own_corpus, talk_lengths)  # whole talks per row group: skipping applies
+    expected = as_rows(load(own_corpus, "en-sw", split="train"))
+    for path in sorted((own_corpus / "alignment").glob("train-*.parquet")):
+        parquet = pq.ParquetFile(path)
+        table = parquet.read()
+        table = table.append_column("extra", pa.nulls(table.num_rows, pa.struct([("sw", pa.string())])))
+        with pq.ParquetWriter(path, table.schema) as writer:  # the same row groups
+            offset = 0
+            for group in range(parquet.metadata.num_row_groups):
+                length = parquet.metadata.row_group(group).num_rows
+                writer.write_table(table.slice(offset, length), row_group_size=length)
+                offset += length
+        assert pq.read_metadata(path).schema.names.count("sw") == 2
+    assert expected
+    assert as_rows(load(own_corpus, "en-sw", split="train", cache_dir=str(own_corpus.parent / "fresh"))) == expected
 
 
 @pytest.mark.parametrize(
@@ -666,7 +698,7 @@ def test_hub_repo_id_downloads_only_the_needed_shards(hub, corpus, load, tmp_pat
     test = load("org/name", "en-de", split="test")
     assert as_rows(test) == reference_rows(corpus, ["test"], ["en", "de"])
     # the data/ footers say which languages the corpus has; the subset is composed from alignment/
-    assert downloaded(hub) == {"build_report.json", "data/test-00000-of-00001.parquet", "alignment/test-00000-of-00001.parquet"}
+    assert downloaded(hub) == {"build_report.json", "alignment/test-00000-of-00001.parquet"}  # a subset: alignment/ alone
     snapshots = tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots"
     assert snapshots.is_dir()  # the Hub cache honours HF_HOME set after import
     everything = load("org/name@main", "en-de")
@@ -680,7 +712,7 @@ def test_hub_hf_path_streamed_and_prepared(hub, corpus, load, tmp_path):
     for split in ("train", "test"):
         assert as_rows(streamed[split]) == reference_rows(corpus, [split], ["en", "zh-cn", "sw"])
     # Streaming reads the shards in place, through HfFileSystem: nothing lands in the Hub cache.
-    assert any(path.endswith(SHARD) for method, path in hub.requests if method == "GET")
+    assert any(path.endswith(ALIGNMENT_SHARD) for method, path in hub.requests if method == "GET")
     assert not (tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots").exists()
     prepared = load("hf://datasets/org/name", "en-zh-sw", split="train")
     assert as_rows(prepared) == reference_rows(corpus, ["train"], ["en", "zh-cn", "sw"])
@@ -698,10 +730,20 @@ def test_hub_offline_reload_uses_the_hub_cache(hub, corpus, load, monkeypatch):
     assert as_rows(offline) == as_rows(online)
 
 
-def test_hub_missing_shard_and_bad_revision(hub, load):
-    (hub.root / "org" / "name" / SHARD).unlink()
-    with pytest.raises(ted2025.MissingShardError, match=SHARD):
+def test_hub_corpus_of_an_older_format_says_to_rebuild(hub, load):
+    """A subset downloads alignment/ alone; a format 1 repo has none, and says to rebuild."""
+    make_format_1(hub.root / "org" / "name")
+    with pytest.raises(ted2025.MissingShardError, match=r"no alignment shards; rebuild the corpus with `ted2025 build`"):
         load("org/name", "en-de", split="train")
+    with pytest.raises(ted2025.CorruptShardError, match=r"format version 1.*rebuild the corpus with `ted2025 build`"):
+        load("org/name", "all", split="train")
+
+
+@pytest.mark.parametrize("name, shard", [("en-de", ALIGNMENT_SHARD), ("all", SHARD)])
+def test_hub_missing_shard_and_bad_revision(hub, load, name, shard):
+    (hub.root / "org" / "name" / shard).unlink()
+    with pytest.raises(ted2025.MissingShardError, match=shard):
+        load("org/name", name, split="train")
     with pytest.raises(RevisionNotFoundError):
         load("org/name@v9", "en-de", split="test")
 
@@ -810,13 +852,22 @@ def test_a_report_cannot_point_outside_the_corpus(own_corpus, load):
         load(corpus, "en-de", split=split)
 
 
-def test_a_corpus_of_an_older_format_says_to_rebuild(own_corpus, load):
-    """Format 1 had no finest table: its subsets would be the coarse all-way rows."""
-    for path in sorted((own_corpus / "data").glob("*.parquet")):
+def make_format_1(corpus: Path) -> None:
+    """Turn ``corpus`` into what format 1 wrote: data/ alone, and a report without alignment/."""
+    for path in sorted((corpus / "data").glob("*.parquet")):
         table = pq.read_table(path)
         meta = json.loads(table.schema.metadata[b"ted2025"]) | {"format_version": 1}
         pq.write_table(table.replace_schema_metadata({b"ted2025": json.dumps(meta).encode()}), path)
-    shutil.rmtree(own_corpus / "alignment")
+    shutil.rmtree(corpus / "alignment")
+    report = json.loads((corpus / "build_report.json").read_text())
+    for split in report["splits"].values():
+        split.pop("alignment_files"), split.pop("alignment_rows", None)
+    (corpus / "build_report.json").write_text(json.dumps(report | {"format_version": 1}))
+
+
+def test_a_corpus_of_an_older_format_says_to_rebuild(own_corpus, load):
+    """Format 1 had no finest table: its subsets would be the coarse all-way rows."""
+    make_format_1(own_corpus)
     for name in ("en-de", "all"):
         with pytest.raises(ted2025.CorruptShardError, match=r"format version 1.*rebuild the corpus with `ted2025 build`"):
             load(own_corpus, name)
@@ -868,11 +919,12 @@ def test_show_a_missing_folder(show, tmp_path):
     assert_one_line_error(err, "no such corpus folder: .*nowhere")
 
 
-def test_show_a_corrupt_shard(show, own_corpus):
-    (own_corpus / SHARD).write_bytes(b"this is not parquet\n" * 50)
-    code, out, err = show(own_corpus, "en-de")
+@pytest.mark.parametrize("name, shard", [("en-de", ALIGNMENT_SHARD), ("all", SHARD)])
+def test_show_a_corrupt_shard(show, own_corpus, name, shard):
+    (own_corpus / shard).write_bytes(b"this is not parquet\n" * 50)
+    code, out, err = show(own_corpus, name)
     assert code == 2 and out == ""
-    assert_one_line_error(err, re.escape(str(own_corpus / SHARD)))
+    assert_one_line_error(err, re.escape(str(own_corpus / shard)))
 
 
 def test_show_a_wrong_typed_column(show, own_corpus):
