@@ -396,10 +396,17 @@ def _talks_with_enough_languages(table: pa.Table, languages: Sequence[str], min_
         np.logical_or.reduceat(table.column(code).is_valid().to_numpy(zero_copy_only=False), starts).astype(np.int16)
         for code in languages
     )
-    if present.min() >= min_languages:
+    kept = present >= min_languages
+    if kept.all():
         return table
-    keep = np.repeat(present >= min_languages, np.diff(np.r_[starts, len(talk)]))
-    return table.filter(pa.array(keep))
+    bounds = np.r_[starts, len(talk)]
+    if kept.mean() < 0.5:  # few talks kept (en-zh-sw): a compact copy of their rows
+        return table.filter(pa.array(np.repeat(kept, np.diff(bounds))))
+    # Most talks kept (10 popular languages): slices of the runs of kept talks, not a copy of
+    # nearly every row (composing copies them once more anyway). One slice per run of talks.
+    edges = np.flatnonzero(np.diff(np.r_[False, kept, False].astype(np.int8)))
+    first, end = bounds[edges[::2]], bounds[edges[1::2]]
+    return pa.concat_tables([table.slice(a, b - a) for a, b in zip(first.tolist(), end.tolist())])
 
 
 def _features(languages: Sequence[str], format: str) -> datasets.Features:

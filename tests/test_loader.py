@@ -532,6 +532,24 @@ def test_any_subset_streams_the_reference_rows(corpus, languages, min_fraction, 
     assert as_rows(streamed) == reference_rows(corpus, ["train"], sorted(languages, key=registry.rank), k, format)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    talks=st.lists(  # per talk: its rows, each row the languages (of three) with a cell there
+        st.lists(st.sets(st.sampled_from(["en", "de", "fr"])), min_size=1, max_size=4), min_size=1, max_size=12
+    ),
+    min_languages=st.integers(1, 3),
+)
+def test_the_talks_kept_before_composing_are_those_with_enough_languages(talks, min_languages):
+    """Rows of the talks with at least ``min_languages`` of the subset's languages somewhere, in
+    order: a compact copy when few talks are kept, slices of the runs of kept talks otherwise."""
+    rows = [{"talk_id": t, **{code: f"{t}.{r}.{code}" if code in cells else None for code in ("en", "de", "fr")}}
+            for t, talk in enumerate(talks) for r, cells in enumerate(talk)]
+    table = pa.Table.from_pylist(rows, pa.schema([("talk_id", pa.int64())] + [(c, pa.string()) for c in ("en", "de", "fr")]))
+    kept = ted2025._talks_with_enough_languages(table, ["en", "de", "fr"], min_languages)
+    enough = {t for t, talk in enumerate(talks) if len(set().union(*talk)) >= min_languages}
+    assert kept.to_pylist() == [row for row in rows if row["talk_id"] in enough]
+
+
 # --------------------------------------------------------------------------------------------
 # Damaged corpora
 # --------------------------------------------------------------------------------------------
