@@ -403,7 +403,8 @@ def _talks_with_enough_languages(table: pa.Table, languages: Sequence[str], min_
     if kept.mean() < 0.5:  # few talks kept (en-zh-sw): a compact copy of their rows
         return table.filter(pa.array(np.repeat(kept, np.diff(bounds))))
     # Most talks kept (10 popular languages): slices of the runs of kept talks, not a copy of
-    # nearly every row (composing copies them once more anyway). One slice per run of talks.
+    # nearly every row (composing copies them once more anyway). One slice per run of talks, and
+    # a row group holds a few hundred talks at most.
     edges = np.flatnonzero(np.diff(np.r_[False, kept, False].astype(np.int8)))
     first, end = bounds[edges[::2]], bounds[edges[1::2]]
     return pa.concat_tables([table.slice(a, b - a) for a, b in zip(first.tolist(), end.tolist())])
@@ -484,8 +485,9 @@ class _Corpus:
         return self.alignment_by_split if self.table == contract.ALIGNMENT_DIR else self.files_by_split
 
     def present(self, splits: Sequence[str], codes: Sequence[str]) -> dict[str, int]:
-        """Non-null cells of each of ``codes`` in the shards read of ``splits``, from their
-        footers' statistics (asked for only when a subset turns out empty, or before streaming)."""
+        """Non-null cells of each of ``codes`` in the shards read of ``splits`` (for a subset,
+        the finest table's, which keeps the cells an all-way filter dropped), from their footers'
+        statistics (asked for only when a subset turns out empty, or before streaming)."""
         counts = dict.fromkeys(codes, 0)
         for split in splits:
             for path in self.shards_by_split[split]:
@@ -508,8 +510,13 @@ def _read_corpus(
             for split, files in files_by_split.items()
         }
     elif root:
-        files_by_split = _list_shards(str(root), storage_options)
         alignment_by_split = _list_shards(str(root), storage_options, contract.ALIGNMENT_DIR)
+        try:
+            files_by_split = _list_shards(str(root), storage_options)
+        except MissingShardError:  # a gap in data/, found by the shard names: only `all` reads it
+            if table == contract.DATA_DIR:
+                raise
+            files_by_split = {}
     else:
         raise ValueError("Ted2025 needs data_dir (a built corpus folder or hf:// path) or data_files")
     corpus = _Corpus(
@@ -518,9 +525,7 @@ def _read_corpus(
     )
     for split in splits or files_by_split:  # the finest table is sharded on its own, but never absent
         if files_by_split.get(split) and not alignment_by_split.get(split):
-            first = files_by_split[split][0]  # a corpus of format 1 had none: say so, by its version
-            with contextlib.suppress(MissingShardError):  # (a subset's Hub download has no data/)
-                _check_format(_read_footer(first, storage_options).schema.to_arrow_schema(), first)
+            _say_if_older(files_by_split[split], storage_options)
             raise MissingShardError(
                 _join(str(root), contract.ALIGNMENT_DIR),
                 f"the {split} split has data shards but no alignment shards; rebuild the corpus with `ted2025 build`",
@@ -533,15 +538,29 @@ def _read_corpus(
     # only their shards (a subset: alignment/ alone), and a subset never opens data/.
     for split in splits or available:
         for path in available.get(split, ()):
-            metadata, shard_languages = _checked_footer(path, storage_options, table)
+            try:
+                metadata, shard_languages = _checked_footer(path, storage_options, table)
+            except MissingShardError:  # an alignment shard named after a data shard (data_files)
+                if table == contract.ALIGNMENT_DIR:
+                    _say_if_older(files_by_split.get(split, ()), storage_options)
+                raise
             if not corpus.languages:
                 corpus.languages = shard_languages
             elif shard_languages != corpus.languages:
                 raise CorruptShardError(path, f"its languages {shard_languages} differ from the other shards'")
             corpus.footers[path] = metadata
     if not corpus.languages:
-        raise FileNotFoundError(f"no data shards in the TED2025 corpus at {root}")
+        raise FileNotFoundError(f"no {table} shards in the TED2025 corpus at {root}")
     return corpus
+
+
+def _say_if_older(data_shards: Sequence[str], storage_options: dict) -> None:
+    """Raise the format-version error if the first of ``data_shards`` was written in an older
+    format: a corpus of format 1 had no alignment shards, which is what the caller found."""
+    if data_shards:
+        with contextlib.suppress(MissingShardError):  # (a subset's Hub download has no data/)
+            first = data_shards[0]
+            _check_format(_read_footer(first, storage_options).schema.to_arrow_schema(), first)
 
 
 def _checked_footer(path: str, storage_options: dict, table: str) -> tuple[pq.FileMetaData, tuple[str, ...]]:
@@ -650,7 +669,7 @@ def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DI
     """The languages of a shard of ``table`` (``data`` or ``alignment``), once its schema has
     been checked against the contract (:func:`_check_schema`): from the footer alone."""
     recorded = _recorded(schema, path).get("languages")
-    if isinstance(recorded, list) and all(isinstance(code, str) for code in recorded):
+    if isinstance(recorded, list) and all(isinstance(code, str) for code in recorded) and len(set(recorded)) == len(recorded):
         if schema.equals(_expected_schema(table, tuple(recorded))):  # as the builder wrote it
             return tuple(recorded)
     names = schema.names

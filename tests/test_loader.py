@@ -64,7 +64,7 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
     for split, shards in {"train": TRAIN_SHARDS, "test": TEST_SHARDS}.items():
         files, alignment_files = [], []
         for index, talk_ids in enumerate(shards):
-            rows = []
+            rows, texts = [], []
             for talk_id in talk_ids:
                 talks.append({"talk_id": talk_id, "split": split, "title": f"Talk {talk_id}"})
                 for segment_id in range(int(rng.integers(8, 20))):
@@ -78,6 +78,9 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
                         row[code] = f"{code} {talk_id}.{segment_id} «ü 中»" if keep else None
                     if not any(row[code] for code in LANGUAGES):
                         row["en"] = f"en {talk_id}.{segment_id}"
+                    texts.append({code: row[code] for code in LANGUAGES})  # the finest table keeps them all
+                    if segment_id % 4 == 3 and row["ko"] and any(row[c] for c in LANGUAGES if c != "ko"):
+                        row["ko"] = None  # as a filter of the all-way build drops a cell: data/ only
                     row["num_languages"] = sum(row[code] is not None for code in LANGUAGES)
                     rows.append(row)
             name = f"data/{split}-{index:05d}-of-{len(shards):05d}.parquet"
@@ -87,13 +90,12 @@ def write_corpus(root: Path, seed: int = 7) -> Path:
             # The finest table: the same rows, with merge requests drawn at random (none after
             # a talk's last row), so that subsets compose rows of their own.
             finest = []
-            for i, row in enumerate(rows):
+            for i, (row, text) in enumerate(zip(rows, texts)):
                 last = i + 1 == len(rows) or rows[i + 1]["talk_id"] != row["talk_id"]
                 finest.append({
                     "talk_id": row["talk_id"], "unit_id": row["segment_id"], "start_ms": row["start_ms"],
-                    "end_ms": row["end_ms"], "merge": bool(not last and rng.random() < 0.05),
-                    **{code: row[code] for code in LANGUAGES},
-                    **{contract.merge_column(code): bool(not last and row[code] and rng.random() < 0.15) for code in LANGUAGES},
+                    "end_ms": row["end_ms"], "merge": bool(not last and rng.random() < 0.05), **text,
+                    **{contract.merge_column(code): bool(not last and text[code] and rng.random() < 0.15) for code in LANGUAGES},
                 })
             pq.write_table(pa.Table.from_pylist(finest, finest_schema), root / name.replace("data/", "alignment/"),
                            row_group_size=7, compression="zstd")
@@ -157,9 +159,11 @@ def reference_rows(corpus: Path, splits, languages, min_languages=None, format="
     return out
 
 
-def rows_per_language(corpus: Path, splits, languages) -> dict[str, int]:
+def rows_per_language(corpus: Path, splits, languages, key="alignment_files") -> dict[str, int]:
+    """Cells per language in the shards of ``splits``: of the finest table (what a subset reads
+    and counts), or of data/ with ``key="files"``."""
     report = json.loads((corpus / "build_report.json").read_text())
-    tables = [pq.read_table(corpus / f) for split in splits for f in report["splits"][split]["files"]]
+    tables = [pq.read_table(corpus / f) for split in splits for f in report["splits"][split][key]]
     return {code: sum(t[code].length() - t[code].null_count for t in tables) for code in languages}
 
 
@@ -328,8 +332,10 @@ def test_bad_format():
 
 
 def test_empty_subset_message_gives_rows_per_language(corpus, load):
+    """The cells of the table the subset is composed from: the finest one, which keeps cells a
+    filter of the all-way build dropped."""
     counts = rows_per_language(corpus, ["train", "test"], ["ko", "sw"])
-    assert counts["ko"] > 0 and counts["sw"] > 0
+    assert counts["ko"] > rows_per_language(corpus, ["train", "test"], ["ko"], key="files")["ko"] > 0 and counts["sw"] > 0
     with pytest.raises(ted2025.EmptySubsetError) as info:
         load(corpus, "sw-ko")
     assert str(info.value) == f"no rows have all of ko, sw; rows per language: ko={counts['ko']}, sw={counts['sw']}"
@@ -638,6 +644,42 @@ def test_a_column_of_the_wrong_type_is_a_corrupt_shard(own_corpus, load, streami
     assert info.value.path == str(path)
 
 
+@pytest.mark.parametrize("listed_twice", [False, True], ids=["metadata-as-written", "metadata-lists-it-twice"])
+def test_a_language_column_that_appears_twice_is_a_corrupt_shard(own_corpus, load, listed_twice):
+    path = own_corpus / ALIGNMENT_SHARD
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"ted2025"])
+    if listed_twice:  # the schema is then the contract's for that list, column for column: still refused
+        schema = contract.alignment_schema([*meta["languages"], "de"], meta["granularity"])
+        table = pa.Table.from_arrays([table.column(field.name) for field in schema], schema=schema)
+        assert table.schema.equals(ted2025._expected_schema("alignment", tuple([*meta["languages"], "de"])))
+    else:
+        table = table.append_column("de", table.column("de"))
+    pq.write_table(table, path)
+    with pytest.raises(ted2025.CorruptShardError, match="column 'de'.* appears more than once"):
+        load(own_corpus, "en-de", split="train")
+
+
+def test_format_1_given_as_data_files_says_to_rebuild(own_corpus, load):
+    """data_files name data/ shards; a subset reads the alignment/ shards beside them, which
+    format 1 did not have."""
+    make_format_1(own_corpus)
+    files = {"train": sorted(str(p) for p in (own_corpus / "data").glob("train-*.parquet"))}
+    builder = ted2025.Ted2025(data_files=files, cache_dir=str(own_corpus.parent / "cache"), languages=["en", "de"])
+    with pytest.raises(ted2025.CorruptShardError, match=r"format version 1.*rebuild the corpus with `ted2025 build`"):
+        builder.download_and_prepare()
+
+
+def test_a_gap_in_data_does_not_stop_a_subset_without_a_report(own_corpus, load):
+    """Without build_report.json the shards are listed by name; a subset never reads data/."""
+    (own_corpus / "build_report.json").unlink()
+    expected = as_rows(load(own_corpus, "en-de", split="train"))
+    (own_corpus / SHARD).unlink()
+    assert as_rows(load(own_corpus, "en-de", split="train", cache_dir=str(own_corpus.parent / "fresh"))) == expected
+    with pytest.raises(ted2025.MissingShardError, match=SHARD):
+        load(own_corpus, "all", split="train")
+
+
 def test_an_extra_nested_column_with_a_leaf_named_like_a_language(own_corpus, load):
     """Footer statistics are looked up by column: a struct column another tool appended, whose
     all-null leaf is named ``sw``, must not be taken for Swahili (its null counts would skip
@@ -683,6 +725,8 @@ def test_not_a_corpus(tmp_path, load):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no data shards"):
         load(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="no alignment shards"):
+        load(tmp_path / "empty", "en-de")
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,7 +751,6 @@ def downloaded(server: HubServer) -> set[str]:
 def test_hub_repo_id_downloads_only_the_needed_shards(hub, corpus, load, tmp_path):
     test = load("org/name", "en-de", split="test")
     assert as_rows(test) == reference_rows(corpus, ["test"], ["en", "de"])
-    # the data/ footers say which languages the corpus has; the subset is composed from alignment/
     assert downloaded(hub) == {"build_report.json", "alignment/test-00000-of-00001.parquet"}  # a subset: alignment/ alone
     snapshots = tmp_path / "hf_home" / "hub" / "datasets--org--name" / "snapshots"
     assert snapshots.is_dir()  # the Hub cache honours HF_HOME set after import
