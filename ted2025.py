@@ -669,9 +669,9 @@ def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DI
     """The languages of a shard of ``table`` (``data`` or ``alignment``), once its schema has
     been checked against the contract (:func:`_check_schema`): from the footer alone."""
     recorded = _recorded(schema, path).get("languages")
-    if isinstance(recorded, list) and all(isinstance(code, str) for code in recorded) and len(set(recorded)) == len(recorded):
-        if schema.equals(_expected_schema(table, tuple(recorded))):  # as the builder wrote it
-            return tuple(recorded)
+    listed = isinstance(recorded, list) and all(isinstance(code, str) for code in recorded)
+    if listed and len(set(recorded)) == len(recorded) and schema.equals(_expected_schema(table, tuple(recorded))):
+        return tuple(recorded)  # as the builder wrote it
     names = schema.names
     twice = sorted(name for name, count in collections.Counter(names).items() if count > 1)
     if twice:
@@ -684,7 +684,7 @@ def _shard_languages(schema: pa.Schema, path: str, table: str = contract.DATA_DI
     if missing:
         raise CorruptShardError(path, f"not a TED2025 shard: no column {', '.join(missing)}")
     fixed = {f.name for f in (contract.ALIGNMENT_BASE_FIELDS if alignment else contract.BASE_FIELDS)}
-    if recorded is not None and not (isinstance(recorded, list) and all(isinstance(code, str) for code in recorded)):
+    if recorded is not None and not listed:
         raise CorruptShardError(path, f"its metadata lists languages as {recorded!r}, not a list of codes")
     codes = tuple(
         recorded or (name for name in names if name not in fixed and not name.startswith(f"{contract.BASE_MERGE}."))
