@@ -24,6 +24,28 @@ SHARD_BYTES = 256 * 1024 * 1024
 PARQUET_OPTIONS = dict(compression="zstd", write_page_index=True, write_statistics=True, use_content_defined_chunking=True)
 
 
+def shard_options(schema: pa.Schema) -> dict:
+    """PARQUET_OPTIONS for a corpus shard: no dictionary for its texts (its string columns).
+
+    TED texts are nearly all distinct, so pyarrow's default dictionary encoding fills a
+    dictionary page to its 1 MB limit and then falls back to plain for the rest of each column
+    chunk: the file keeps the dictionary and readers decode both. Plain texts are 5 % smaller
+    and read 25 % faster (benchmarks/README.md). Other columns keep it (``talk_id`` repeats).
+    """
+    return PARQUET_OPTIONS | {"use_dictionary": [path for path, type in _leaves(schema) if not pa.types.is_string(type)]}
+
+
+def _leaves(fields, prefix: str = "") -> list[tuple[str, pa.DataType]]:
+    """The dotted path and type of each leaf column (a struct's fields are columns of their own)."""
+    leaves = []
+    for field in fields:
+        if pa.types.is_struct(field.type):
+            leaves += _leaves(field.type, f"{prefix}{field.name}.")
+        else:
+            leaves.append((f"{prefix}{field.name}", field.type))
+    return leaves
+
+
 class SplitShards:
     """The shards of one split: row groups flushed at a byte budget, files rotated at another,
     renamed to {split}-NNNNN-of-NNNNN.parquet on close."""
@@ -52,7 +74,7 @@ class SplitShards:
         if self.writer is None:
             path = self.folder / f"{self.split}-{len(self.paths):05d}.inprogress"
             self.paths.append(path)
-            self.writer = pq.ParquetWriter(path, self.schema, **PARQUET_OPTIONS)
+            self.writer = pq.ParquetWriter(path, self.schema, **shard_options(self.schema))
         table = pa.Table.from_batches(self.pending, self.schema)
         self.writer.write_table(table, row_group_size=table.num_rows)
         self.shard_written += self.pending_bytes
