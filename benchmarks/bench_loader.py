@@ -23,10 +23,12 @@ two older formats from the built corpus, and then materialises each subset with:
 
 Every measurement runs in a fresh subprocess: wall time of the load alone (imports excluded,
 reported apart) and the peak resident set size of the process (VmHWM, or ``ru_maxrss`` off
-Linux), also given above the post-import baseline. The median of ``--repeats`` runs is reported,
-after ``--warmup`` untimed runs of each variant (so that every timed run finds its files in the
-OS page cache). All variants must agree on the number of rows. Results go to a markdown table on
-stdout and to ``--json``.
+Linux), also given above the post-import baseline. The median of ``--repeats`` runs is reported
+(with their min–max), after ``--warmup`` untimed runs of each variant (so that every timed run
+finds its files in the OS page cache). The variants take turns, one run each per round, and
+each round starts with the next variant. All
+variants must agree on the number of rows. Results go to a markdown table on stdout and to
+``--json``.
 """
 
 from __future__ import annotations
@@ -252,13 +254,17 @@ def measure(variant: str, inputs: dict, languages: list[str]) -> dict:
 
 
 def bench_subset(inputs: dict, languages: list[str], repeats: int, variants: list[str], warmup: int = 1) -> dict[str, dict]:
-    """Each variant's ``repeats`` timed runs, after ``warmup`` untimed ones: those put the files
-    the variant reads into the OS page cache, so no timed run reads the disk (this machine's
-    kernel pages out files left untouched for a while; a first run read 816 KiB from disk)."""
-    results = {}
-    for variant in variants:
-        runs = []
-        for attempt in range(warmup + repeats):
+    """``repeats`` timed rounds after ``warmup`` untimed ones; a round runs every variant once, in
+    turn. The untimed rounds put the files each variant reads into the OS page cache, so no
+    timed run reads the disk (this machine's kernel pages out files left untouched for a while;
+    a first run read 816 KiB from disk). Interleaving the variants means that a slow spell of
+    the machine (its timings drift by a third over minutes) falls on every variant of a round,
+    not on whichever variant happened to run then. Each round starts one variant later, so that
+    no variant always runs right after the same one (JSONL leaves up to 700 MiB behind)."""
+    runs: dict[str, list[dict]] = {variant: [] for variant in variants}
+    for attempt in range(warmup + repeats):
+        shift = attempt % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
             cache = inputs["cache_root"] / f"{variant}-{attempt}"
             if variant == "ours-cached":
                 cache = inputs["cache_root"] / "warm"
@@ -267,20 +273,22 @@ def bench_subset(inputs: dict, languages: list[str], repeats: int, variants: lis
             run_inputs = {**inputs, "cache_dir": str(cache), "cache_root": None}
             result = measure(variant, run_inputs, languages)
             if attempt >= warmup:
-                runs.append(result)
+                runs[variant].append(result)
             if variant != "ours-cached":
                 shutil.rmtree(cache, ignore_errors=True)
+    results = {}
+    for variant, timed in runs.items():
         results[variant] = {
-            "rows": runs[0]["rows"],
-            "seconds": statistics.median(r["seconds"] for r in runs),
-            "import_s": statistics.median(r["import_s"] for r in runs),
-            "peak_mib": max(r["peak_mib"] for r in runs),
-            "baseline_mib": statistics.median(r["baseline_mib"] for r in runs),
-            "runs": runs,
+            "rows": timed[0]["rows"],
+            "seconds": statistics.median(r["seconds"] for r in timed),
+            "import_s": statistics.median(r["import_s"] for r in timed),
+            "peak_mib": max(r["peak_mib"] for r in timed),
+            "baseline_mib": statistics.median(r["baseline_mib"] for r in timed),
+            "runs": timed,
         }
-        group = ALL_WAY_VARIANTS if variant in ALL_WAY_VARIANTS else tuple(v for v in VARIANTS if v not in ALL_WAY_VARIANTS)
-        row_counts = {r["rows"] for r in runs} | {results[v]["rows"] for v in results if v in group}
-        if len(row_counts) != 1:
+    for group in (ALL_WAY_VARIANTS, tuple(v for v in VARIANTS if v not in ALL_WAY_VARIANTS)):
+        row_counts = {r["rows"] for variant in group if variant in runs for r in runs[variant]}
+        if len(row_counts) > 1:
             raise AssertionError(f"variants disagree on the number of rows: {results}")
     return results
 
@@ -298,13 +306,14 @@ def markdown(all_results: list[dict]) -> str:
         lines += [
             f"\n### {entry['talks']} talks, {entry['corpus_rows']:,} corpus rows, {entry['corpus_languages']} languages"
             f" — subset `{entry['subset']}` ({len(entry['languages'])} languages)\n",
-            "| variant | rows | load s | × pyarrow | imports s | peak RSS MiB | over baseline MiB |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| variant | rows | load s | min–max s | × pyarrow | imports s | peak RSS MiB | over baseline MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for variant, r in results.items():
             ratio = f"{r['seconds'] / floor['seconds']:.1f}" if floor else ""
-            lines.append(f"| {variant} | {r['rows']:,} | {r['seconds']:.3f} | {ratio} | {r['import_s']:.2f} | "
-                         f"{r['peak_mib']:.0f} | {r['peak_mib'] - r['baseline_mib']:.0f} |")
+            spread = sorted(run["seconds"] for run in r["runs"])
+            lines.append(f"| {variant} | {r['rows']:,} | {r['seconds']:.3f} | {spread[0]:.3f}–{spread[-1]:.3f} | "
+                         f"{ratio} | {r['import_s']:.2f} | {r['peak_mib']:.0f} | {r['peak_mib'] - r['baseline_mib']:.0f} |")
         if jsonl and ours:
             speedup = jsonl["seconds"] / ours["seconds"]
             summary = f"\nours (cold) is **{speedup:.0f}×** faster than JSONL (target ≥ 20×)"
