@@ -26,9 +26,8 @@ reported apart) and the peak resident set size of the process (VmHWM, or ``ru_ma
 Linux), also given above the post-import baseline. The median of ``--repeats`` runs is reported
 (with their min–max), after ``--warmup`` untimed runs of each variant (so that every timed run
 finds its files in the OS page cache). The variants take turns, one run each per round, and
-each round starts with the next variant. All
-variants must agree on the number of rows. Results go to a markdown table on stdout and to
-``--json``.
+each round starts with the next variant. All variants must agree on the number of rows.
+Results go to a markdown table on stdout and to ``--json``.
 """
 
 from __future__ import annotations
