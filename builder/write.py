@@ -30,20 +30,11 @@ def shard_options(schema: pa.Schema) -> dict:
     TED texts are nearly all distinct, so pyarrow's default dictionary encoding fills a
     dictionary page to its 1 MB limit and then falls back to plain for the rest of each column
     chunk: the file keeps the dictionary and readers decode both. Plain texts are 5 % smaller
-    and read 25 % faster (benchmarks/README.md). Other columns keep it (``talk_id`` repeats).
+    and read 25 % faster (benchmarks/README.md). The other columns keep it (``talk_id``
+    repeats). Shard schemas are flat (:mod:`builder.contract`, ``pairs.pair_schema``), so a
+    column is its field.
     """
-    return PARQUET_OPTIONS | {"use_dictionary": [path for path, type in _leaves(schema) if not pa.types.is_string(type)]}
-
-
-def _leaves(fields, prefix: str = "") -> list[tuple[str, pa.DataType]]:
-    """The dotted path and type of each leaf column (a struct's fields are columns of their own)."""
-    leaves = []
-    for field in fields:
-        if pa.types.is_struct(field.type):
-            leaves += _leaves(field.type, f"{prefix}{field.name}.")
-        else:
-            leaves.append((f"{prefix}{field.name}", field.type))
-    return leaves
+    return PARQUET_OPTIONS | {"use_dictionary": [field.name for field in schema if not pa.types.is_string(field.type)]}
 
 
 class SplitShards:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from builder.contract import REPORT as BUILD_REPORT
 from builder.contract import SHARD_NAME, alignment_schema, wide_schema
+from builder.pairs import pair_schema
 from builder.write import (
     TOOL,
     BuildLockedError,
@@ -101,23 +102,25 @@ def test_corpus_writer_fills_missing_languages_with_nulls_and_reports_both_table
     assert aligned["de"].null_count == 1 and aligned["merge.de"].to_pylist() == [None]
 
 
-def test_shard_texts_are_plain_encoded_and_the_other_columns_keep_their_dictionary(tmp_path):
-    # TED texts are nearly all distinct: a dictionary only costs (benchmarks/README.md). A pair
-    # config's texts are the leaves of its translation struct.
-    pair = pa.schema([("talk_id", pa.int64()), ("translation", pa.struct([("de", pa.string()), ("en", pa.string())]))])
-    for schema in (alignment_schema(["en", "de"], "sentence"), pair):
-        folder = tmp_path / f"t{len(schema)}"
-        folder.mkdir()
-        shards = SplitShards(folder, "train", schema, row_group_bytes=1 << 20, shard_bytes=1 << 30)
-        rows = [{"talk_id": 3, "unit_id": i, "merge": False, "en": f"Sentence {i}.", "de": f"Satz {i}.",
-                 "translation": {"de": f"Satz {i}.", "en": f"Sentence {i}."}} for i in range(50)]
-        shards.add(pa.RecordBatch.from_pylist([{k: row.get(k) for k in schema.names} for row in rows], schema))
-        (name,) = shards.close()
-        group = pq.read_metadata(folder.parent / name).row_group(0)
-        encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
-        texts = {path for path in encodings if path.split(".")[-1] in ("en", "de") and not path.startswith("merge")}
-        assert texts and all("RLE_DICTIONARY" not in encodings[path] for path in texts), encodings
-        assert "RLE_DICTIONARY" in encodings["talk_id"], encodings
+@pytest.mark.parametrize("schema", [
+    wide_schema(["en", "de"], "sentence"), alignment_schema(["en", "de"], "sentence"), pair_schema("en", "de", "sentence"),
+], ids=["data", "alignment", "pairs"])
+def test_shard_texts_are_plain_encoded_and_the_other_columns_keep_their_dictionary(tmp_path, schema):
+    # TED texts are nearly all distinct: a dictionary only costs (benchmarks/README.md).
+    values = {"talk_id": 3, "start_ms": 0, "end_ms": 900, "num_languages": 2, "merge": False, "merge.en": True}
+    rows = [values | {"segment_id": i, "unit_id": i, "en": f"Sentence {i}.", "de": f"Satz {i}."} for i in range(50)]
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    shards = SplitShards(folder, "train", schema, row_group_bytes=1 << 20, shard_bytes=1 << 30)
+    shards.add(pa.RecordBatch.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema))
+    (name,) = shards.close()
+    group = pq.read_metadata(folder.parent / name).row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
+    texts = [field.name for field in schema if pa.types.is_string(field.type)]
+    integers = [field.name for field in schema if pa.types.is_integer(field.type)]
+    assert texts == ["en", "de"] and "talk_id" in integers
+    assert all("RLE_DICTIONARY" not in encodings[code] for code in texts), encodings
+    assert all("RLE_DICTIONARY" in encodings[column] for column in integers), encodings
 
 
 def test_abort_closes_open_shards_without_naming_them(tmp_path):
