@@ -25,8 +25,8 @@ Every measurement runs in a fresh subprocess: wall time of the load alone (impor
 reported apart) and the peak resident set size of the process (VmHWM, or ``ru_maxrss`` off
 Linux), also given above the post-import baseline. The median of ``--repeats`` runs is reported
 (with their min–max), after ``--warmup`` untimed runs of each variant (so that every timed run
-finds its files in the OS page cache). The variants take turns, one run each per round, and
-each round starts with the next variant. All variants must agree on the number of rows.
+finds its files in the OS page cache). The variants take turns, one run each per round, in an
+order shuffled for each round. All variants must agree on the number of rows.
 Results go to a markdown table on stdout and to ``--json``.
 """
 
@@ -38,6 +38,7 @@ import json
 import operator
 import os
 import platform
+import random
 import resource
 import shutil
 import statistics
@@ -258,12 +259,14 @@ def bench_subset(inputs: dict, languages: list[str], repeats: int, variants: lis
     timed run reads the disk (this machine's kernel pages out files left untouched for a while;
     a first run read 816 KiB from disk). Interleaving the variants means that a slow spell of
     the machine (its timings drift by a third over minutes) falls on every variant of a round,
-    not on whichever variant happened to run then. Each round starts one variant later, so that
-    no variant always runs right after the same one (JSONL leaves up to 700 MiB behind)."""
+    not on whichever variant happened to run then. Each round has its own order, shuffled with
+    the round's number as seed (so a rerun repeats it), so that no variant always runs right
+    after the same one (JSONL leaves up to 700 MiB behind)."""
     runs: dict[str, list[dict]] = {variant: [] for variant in variants}
     for attempt in range(warmup + repeats):
-        shift = attempt % len(variants)
-        for variant in [*variants[shift:], *variants[:shift]]:
+        order = list(variants)
+        random.Random(attempt).shuffle(order)
+        for variant in order:
             cache = inputs["cache_root"] / f"{variant}-{attempt}"
             if variant == "ours-cached":
                 cache = inputs["cache_root"] / "warm"
@@ -330,7 +333,7 @@ def main() -> None:
                         help=f"subset specs (default: {SMALL_SUBSET} and the 10 most popular languages)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed runs of each variant before its timed ones")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds (one run of each variant) before the timed ones")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="for generating and building")
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "bench_out" / "loader")
     parser.add_argument("--json", type=Path, default=None, help="results file (default: WORKDIR/results.json)")
