@@ -559,20 +559,20 @@ def _say_if_older(data_shards: Sequence[str], storage_options: dict) -> None:
     format: a corpus of format 1 had no alignment shards, which is what the caller found."""
     if data_shards:
         with contextlib.suppress(MissingShardError):  # (a subset's Hub download has no data/)
-            first = data_shards[0]
-            _check_format(_read_footer(first, storage_options).schema.to_arrow_schema(), first)
+            _footer_in_this_format(data_shards[0], storage_options)
 
 
 def _checked_footer(path: str, storage_options: dict, table: str) -> tuple[pq.FileMetaData, tuple[str, ...]]:
     """The footer of a shard of ``table`` and its languages, once its format version and schema
     have been checked against the contract."""
-    metadata = _read_footer(path, storage_options)
-    schema = metadata.schema.to_arrow_schema()
-    _check_format(schema, path)
+    metadata, schema = _footer_in_this_format(path, storage_options)
     return metadata, _shard_languages(schema, path, table)
 
 
-def _check_format(schema: pa.Schema, path: str) -> None:
+def _footer_in_this_format(path: str, storage_options: dict) -> tuple[pq.FileMetaData, pa.Schema]:
+    """A shard's footer and its Arrow schema, once its format version is the one this loader reads."""
+    metadata = _read_footer(path, storage_options)
+    schema = metadata.schema.to_arrow_schema()
     version = _recorded(schema, path).get("format_version")
     if version != FORMAT_VERSION:
         raise CorruptShardError(
@@ -580,6 +580,7 @@ def _check_format(schema: pa.Schema, path: str) -> None:
             f"written in TED2025 format version {version}, but this loader reads version {FORMAT_VERSION} "
             "(subsets are now composed from the finest alignment); rebuild the corpus with `ted2025 build`",
         )
+    return metadata, schema
 
 
 def _list_shards(root: str, storage_options: dict, folder: str = contract.DATA_DIR) -> dict[str, list[str]]:
